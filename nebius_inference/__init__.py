@@ -1,0 +1,74 @@
+"""A fast, typed client for the Nebius AI Studio / Token Factory inference API.
+
+>>> from nebius_inference import NebiusClient
+>>> client = NebiusClient()  # reads NEBIUS_API_KEY
+>>> reply = client.create_chat_completion(
+...     model="meta-llama/Llama-3.3-70B-Instruct",
+...     messages=[{"role": "user", "content": "Hello!"}],
+... )
+"""
+
+from ._client import AsyncNebiusClient, NebiusClient
+from ._config import DEFAULT_BASE_URL, Secret, Timeouts
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APIStreamError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    ContextLengthExceededError,
+    IncompleteStreamError,
+    InternalServerError,
+    InvalidRequestError,
+    NebiusError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RequestTooLargeError,
+    StreamIdleTimeoutError,
+    UnprocessableEntityError,
+)
+from ._logs import setup_logging
+from ._retry import RetryPolicy
+from ._streaming import AsyncStream, Stream
+from ._version import __version__
+
+setup_logging()
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APIStreamError",
+    "APITimeoutError",
+    "AsyncNebiusClient",
+    "AsyncStream",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "ContextLengthExceededError",
+    "IncompleteStreamError",
+    "InternalServerError",
+    "InvalidRequestError",
+    "NebiusClient",
+    "NebiusError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestTooLargeError",
+    "RetryPolicy",
+    "Secret",
+    "Stream",
+    "StreamIdleTimeoutError",
+    "Timeouts",
+    "UnprocessableEntityError",
+    "__version__",
+]

@@ -1,0 +1,349 @@
+"""Everything the clients do that needs no I/O: build requests, read replies, map errors.
+
+The sync and async clients call these functions and differ only in how they send and sleep.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from array import array
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from ._config import ClientOptions
+from ._errors import (
+    HINTS,
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    APIStreamError,
+    APITimeoutError,
+    InvalidRequestError,
+    describe_error_body,
+    error_class_for,
+)
+from ._logs import logger, redact_headers
+from ._retry import RetryPolicy
+from ._version import __version__
+from .types._base import RequestModel, ResponseModel
+from .types.embeddings import CreateEmbeddingResponse, Embedding
+
+__all__ = [
+    "RequestOptions",
+    "build_body",
+    "decode_base64_embedding",
+    "make_status_error",
+    "parse_embeddings",
+    "parse_json",
+    "retry_delay_after_error",
+    "retry_delay_after_status",
+]
+
+T = TypeVar("T", bound=BaseModel)
+R = TypeVar("R", bound=RequestModel)
+
+USER_AGENT = f"nebius-inference/{__version__} python/{sys.version_info[0]}.{sys.version_info[1]}"
+
+# Per-call options accepted by every method next to the body fields.
+CALL_OPTIONS = ("extra_headers", "extra_query", "extra_body", "timeout")
+
+
+@dataclass
+class RequestOptions:
+    """What one call sends, apart from the client's own settings."""
+
+    method: str
+    path: str
+    body: dict[str, Any] | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    files: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None
+    timeout: float | None = None
+    stream: bool = False
+
+
+def default_headers(options: ClientOptions) -> dict[str, str]:
+    headers = {
+        "Authorization": f"Bearer {options.api_key.get_secret_value()}",
+        "Accept": "application/json",
+        "User-Agent": USER_AGENT,
+    }
+    headers.update(options.default_headers)
+    return headers
+
+
+def make_timeout(options: ClientOptions, override: float | None, *, stream: bool) -> httpx.Timeout:
+    t = options.timeouts
+    total = override if override is not None else t.total
+    read = t.stream_idle if stream and t.stream_idle is not None else total
+    connect = t.connect if t.connect is not None else total
+    if override is not None and connect is not None:
+        connect = min(connect, override)
+    return httpx.Timeout(total, connect=connect, read=read)
+
+
+def build_request(
+    http: httpx.Client | httpx.AsyncClient, options: ClientOptions, call: RequestOptions
+) -> httpx.Request:
+    params = dict(call.params)
+    if options.ai_project_id and "ai_project_id" not in params:
+        params["ai_project_id"] = options.ai_project_id
+    headers = dict(call.headers)
+    if call.stream:
+        headers["Accept"] = "text/event-stream"
+    content: bytes | None = None
+    if call.body is not None:
+        content = json.dumps(call.body, separators=(",", ":"), ensure_ascii=False).encode()
+        headers["Content-Type"] = "application/json"
+    request = http.build_request(
+        call.method,
+        f"{options.base_url}{call.path}",
+        params=params or None,
+        headers=headers,
+        content=content,
+        files=call.files,
+        data=call.data,
+        timeout=make_timeout(options, call.timeout, stream=call.stream),
+    )
+    if logger.isEnabledFor(10):
+        logger.debug(
+            "%s %s headers=%s", request.method, request.url, redact_headers(request.headers.items())
+        )
+    return request
+
+
+def split_call_options(params: dict[str, Any]) -> dict[str, Any]:
+    """Pop the per-call options: ``extra_headers``, ``extra_query``, ``extra_body``, ``timeout``."""
+    return {name: params.pop(name) for name in CALL_OPTIONS if name in params}
+
+
+def build_body(
+    model_cls: type[R], request: R | Mapping[str, Any] | None, params: dict[str, Any]
+) -> dict[str, Any]:
+    """Validate a request (a model, a mapping, keyword arguments, or a mix) and return its body.
+
+    Raises :class:`InvalidRequestError` naming the bad field before anything is sent.
+    """
+    if request is None:
+        data: dict[str, Any] = dict(params)
+    elif isinstance(request, RequestModel):
+        data = {**request.model_dump(exclude_none=True, by_alias=True), **params}
+    else:
+        data = {**request, **params}
+    try:
+        model = model_cls.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidRequestError(_describe_validation(model_cls, exc)) from None
+    return model.to_body()
+
+
+def _describe_validation(model_cls: type[BaseModel], exc: ValidationError) -> str:
+    problems = []
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = ".".join(str(p) for p in err["loc"]) or "body"
+        problems.append(f"{loc}: {err['msg']}")
+    name = model_cls.__name__.removesuffix("Request")
+    return f"Invalid {name} request: " + "; ".join(problems)
+
+
+def apply_call_options(call: RequestOptions, extras: Mapping[str, Any]) -> RequestOptions:
+    if extras.get("extra_headers"):
+        call.headers.update(extras["extra_headers"])
+    if extras.get("extra_query"):
+        call.params.update(extras["extra_query"])
+    if extras.get("extra_body"):
+        if call.body is None:
+            call.body = {}
+        call.body.update(extras["extra_body"])
+    if extras.get("timeout") is not None:
+        call.timeout = float(extras["timeout"])
+    return call
+
+
+def parse_json(model_cls: type[T], response: httpx.Response) -> T:
+    """Parse a JSON reply into ``model_cls``; a malformed one raises a clear error."""
+    try:
+        result = model_cls.model_validate_json(response.content)
+    except ValidationError as exc:
+        raise APIResponseValidationError(
+            f"The API answered {response.status_code} with a body that is not a valid "
+            f"{model_cls.__name__}: {exc.errors(include_url=False)[0]['msg']}. "
+            "Retry, or report it if it persists.",
+            request=response.request,
+            response=response,
+            body=response.text[:2000],
+        ) from None
+    set_headers(result, response.headers)
+    return result
+
+
+def set_headers(result: BaseModel, headers: httpx.Headers) -> None:
+    """Keep the reply's headers (rate-limit counters, request id) on the parsed object."""
+    if isinstance(result, ResponseModel):
+        result._response_headers = headers
+
+
+def make_status_error(response: httpx.Response) -> APIStatusError:
+    """Map a 4xx/5xx reply to its error class, with a message that says what to do."""
+    try:
+        body: Any = response.json()
+    except (ValueError, UnicodeDecodeError):
+        body = response.text
+    detail = describe_error_body(body) or response.reason_phrase or "no details"
+    cls = error_class_for(response.status_code, detail)
+    hint = HINTS.get(cls, "")
+    message = f"Error code: {response.status_code} - {detail}"
+    if hint:
+        message = f"{message}. {hint}"
+    return cls(message, response=response, body=body)
+
+
+def retry_delay_after_status(
+    policy: RetryPolicy, attempt: int, response: httpx.Response
+) -> float | None:
+    """Seconds to wait before retrying a failed status, or ``None`` to raise now."""
+    if not policy.should_retry_status(attempt, response.status_code, response.headers):
+        return None
+    delay = policy.delay(attempt, response.headers)
+    logger.info(
+        "Retrying %s %s after status %s in %.2fs (retry %d of %d)",
+        response.request.method,
+        response.request.url.path,
+        response.status_code,
+        delay,
+        attempt + 1,
+        policy.max_retries,
+    )
+    return delay
+
+
+def retry_delay_after_error(
+    policy: RetryPolicy, attempt: int, request: httpx.Request, exc: Exception
+) -> float | None:
+    """Seconds to wait before retrying a connection error or timeout, or ``None`` to raise."""
+    if not policy.should_retry_exception(attempt):
+        return None
+    delay = policy.delay(attempt)
+    logger.info(
+        "Retrying %s %s after %s in %.2fs (retry %d of %d)",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+        delay,
+        attempt + 1,
+        policy.max_retries,
+    )
+    return delay
+
+
+def connection_error(exc: Exception, request: httpx.Request) -> APIConnectionError:
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(request=request)
+    return APIConnectionError(
+        f"Could not reach the Nebius API at {request.url.scheme}://{request.url.host}"
+        f"{request.url.path} ({type(exc).__name__}). Check your network and base URL; "
+        "the request was retried automatically.",
+        request=request,
+    )
+
+
+def check_stream_error(data: str, request: httpx.Request | None) -> None:
+    """Raise :class:`APIStreamError` when a stream event carries an ``error`` payload."""
+    if '"error"' not in data and '"detail"' not in data:
+        return
+    try:
+        payload = json.loads(data)
+    except ValueError:
+        return
+    if isinstance(payload, dict) and ("error" in payload or "detail" in payload):
+        if payload.get("error") is None and "detail" not in payload:
+            return
+        raise APIStreamError(
+            f"The API reported an error mid-stream: {describe_error_body(payload)}. "
+            "The reply is incomplete; retry the request.",
+            request=request,
+            body=payload,
+        )
+
+
+# --- embeddings ------------------------------------------------------------------------------
+
+_LITTLE_ENDIAN = sys.byteorder == "little"
+
+
+def decode_base64_embedding(data: str) -> list[float]:
+    """Decode a base64 embedding (little-endian float32) to floats in one step."""
+    values = array("f")
+    values.frombytes(base64.b64decode(data))
+    if not _LITTLE_ENDIAN:  # pragma: no cover - big-endian hosts
+        values.byteswap()
+    return values.tolist()
+
+
+def parse_embeddings(response: httpx.Response) -> CreateEmbeddingResponse:
+    """Parse an embeddings reply, base64 or float, without validating every float one by one."""
+    try:
+        payload = json.loads(response.content)
+        items = payload["data"]
+        data: list[Embedding] = []
+        for item in items:
+            vector = item["embedding"]
+            if isinstance(vector, str):
+                vector = decode_base64_embedding(vector)
+            elif not isinstance(vector, list):
+                raise TypeError("embedding is neither a list nor base64")
+            data.append(
+                Embedding.model_construct(
+                    object=item.get("object", "embedding"),
+                    index=int(item.get("index", len(data))),
+                    embedding=vector,
+                )
+            )
+        usage = payload.get("usage")
+        result = CreateEmbeddingResponse.model_validate(
+            {
+                "object": payload.get("object", "list"),
+                "model": payload.get("model", ""),
+                "data": [],
+                "usage": usage,
+            }
+        )
+        result.data = data
+    except (ValueError, KeyError, TypeError, ValidationError) as exc:
+        raise APIResponseValidationError(
+            f"The embeddings reply could not be read ({exc}). Retry, or report it if it persists.",
+            request=response.request,
+            response=response,
+            body=response.text[:2000],
+        ) from None
+    set_headers(result, response.headers)
+    return result
+
+
+def plan_batches(count: int, batch_size: int) -> list[range]:
+    """Split ``count`` inputs into consecutive ranges of at most ``batch_size``."""
+    if batch_size < 1:
+        raise InvalidRequestError(f"batch_size must be at least 1, got {batch_size}.")
+    return [range(start, min(start + batch_size, count)) for start in range(0, count, batch_size)]
+
+
+def check_texts(texts: Iterable[Any]) -> list[str]:
+    if isinstance(texts, str):
+        raise InvalidRequestError(
+            "embed() takes a list of texts; wrap a single text in a list: embed([text])."
+        )
+    items = list(texts)
+    for i, text in enumerate(items):
+        if not isinstance(text, str):
+            raise InvalidRequestError(f"texts[{i}] is {type(text).__name__}, not str.")
+    return items
+
+
+Parser = Callable[[httpx.Response], T]

@@ -1,0 +1,35 @@
+"""Base classes for request and response models."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, PrivateAttr
+
+__all__ = ["RequestModel", "ResponseModel"]
+
+
+class ResponseModel(BaseModel):
+    """A reply from the API. Unknown fields are kept (the live API adds some per backend)."""
+
+    model_config = ConfigDict(extra="allow", protected_namespaces=(), populate_by_name=True)
+
+    _response_headers: Mapping[str, str] | None = PrivateAttr(default=None)
+
+    @property
+    def response_headers(self) -> Mapping[str, str]:
+        """The HTTP headers this reply came with: rate-limit counters, ``x-request-id``, ...
+
+        Empty for objects that did not come from the API."""
+        return self._response_headers if self._response_headers is not None else {}
+
+
+class RequestModel(BaseModel):
+    """A request body. Unknown fields pass through to the API (``top_k``, ``guided_json``, ...)."""
+
+    model_config = ConfigDict(extra="allow", protected_namespaces=(), populate_by_name=True)
+
+    def to_body(self) -> dict[str, Any]:
+        """The JSON body to send: unset fields are left out, extra fields are kept."""
+        return self.model_dump(mode="json", exclude_none=True, by_alias=True)

@@ -1,0 +1,39 @@
+"""Embeddings: ``POST /v1/embeddings``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from ._base import RequestModel, ResponseModel
+from .shared import Usage
+
+__all__ = ["CreateEmbeddingResponse", "Embedding", "EmbeddingRequest"]
+
+
+class EmbeddingRequest(RequestModel):
+    model: str = Field(min_length=1)
+    input: str | list[str] | list[int] | list[list[int]]
+    encoding_format: Literal["float", "base64"] | None = None
+    dimensions: int | None = Field(default=None, ge=1)
+    user: str | None = None
+    service_tier: str | None = None
+
+
+class Embedding(ResponseModel):
+    object: str = "embedding"
+    index: int = 0
+    embedding: list[float]
+
+
+class CreateEmbeddingResponse(ResponseModel):
+    object: str = "list"
+    model: str = ""
+    data: list[Embedding] = Field(default_factory=list)
+    usage: Usage | None = None
+
+    def vectors(self) -> list[list[float]]:
+        """The vectors in input order (the API may return them in any order)."""
+        ordered = sorted(self.data, key=lambda item: item.index)
+        return [item.embedding for item in ordered]

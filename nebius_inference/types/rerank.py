@@ -1,0 +1,36 @@
+"""Rerank: ``POST /v1/rerank``."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ._base import RequestModel, ResponseModel
+from .shared import Usage
+
+__all__ = ["RerankDocument", "RerankRequest", "RerankResponse", "RerankResult"]
+
+
+class RerankRequest(RequestModel):
+    model: str = Field(min_length=1)
+    query: str = Field(min_length=1)
+    documents: list[str] = Field(min_length=1)
+    top_n: int | None = Field(default=None, ge=1)
+    user: str | None = None
+    service_tier: str | None = None
+
+
+class RerankDocument(ResponseModel):
+    text: str | None = None
+
+
+class RerankResult(ResponseModel):
+    index: int
+    relevance_score: float
+    document: RerankDocument | None = None
+
+
+class RerankResponse(ResponseModel):
+    id: str | None = None
+    model: str | None = None
+    usage: Usage | None = None
+    results: list[RerankResult] = Field(default_factory=list)
