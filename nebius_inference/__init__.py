@@ -71,4 +71,5 @@ __all__ = [
     "Timeouts",
     "UnprocessableEntityError",
     "__version__",
+    "setup_logging",
 ]

@@ -1,0 +1,70 @@
+"""The house rules, read from the source: who may import what."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _imports(package: str) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for path in (ROOT / package).rglob("*.py"):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+        found[str(path.relative_to(ROOT))] = names
+    return found
+
+
+def test_only_the_core_imports_httpx() -> None:
+    for package in ("langchain_nebius", "llama_index_nebius"):
+        offenders = [
+            p
+            for p, names in _imports(package).items()
+            if names & {"httpx", "aiohttp", "httpx_aiohttp"}
+        ]
+        assert offenders == [], f"{package} must reach HTTP through nebius_inference: {offenders}"
+
+
+def test_the_core_imports_no_framework() -> None:
+    offenders = [
+        p
+        for p, names in _imports("nebius_inference").items()
+        if names & {"langchain_core", "langchain", "llama_index"}
+    ]
+    assert offenders == []
+
+
+def test_adapters_do_not_import_each_other() -> None:
+    lc = [
+        p
+        for p, n in _imports("langchain_nebius").items()
+        if "llama_index_nebius" in n or "llama_index" in n
+    ]
+    li = [
+        p
+        for p, n in _imports("llama_index_nebius").items()
+        if "langchain_nebius" in n or "langchain_core" in n
+    ]
+    assert lc == [] and li == []
+
+
+def test_server_dependencies_only_in_testing() -> None:
+    server_deps = {"starlette", "uvicorn", "PIL"}
+    offenders = [
+        p
+        for p, names in _imports("nebius_inference").items()
+        if names & server_deps and not p.startswith("nebius_inference/testing/")
+    ]
+    assert offenders == []
+
+
+def test_nothing_is_installed_under_llama_index() -> None:
+    assert not (ROOT / "llama_index").exists()
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"llama_index"' not in text and "llama_index/" not in text
