@@ -403,15 +403,29 @@ async def _close_with_loop(
 
 
 def _abandon(pool: _LoopPool) -> None:
-    """Drop a pool whose loop is gone without a clean close, without noisy warnings."""
+    """Free a pool whose loop closed without shutting down its async generators.
+
+    The loop can no longer run a clean close, so the sockets are closed directly; otherwise the
+    garbage collector would find them open and warn. Only pools of dead loops come here.
+    """
     transport = getattr(pool.http, "_transport", None)
-    session = getattr(transport, "client", None)
+    session: Any = getattr(transport, "client", None)
+    connector: Any = getattr(session, "connector", None)
     with contextlib.suppress(Exception), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        connector = getattr(session, "connector", None)
+        protocols = [proto for conns in connector._conns.values() for proto, _ in conns]
+        protocols.extend(connector._acquired)
+        for proto in protocols:
+            sock_transport: Any = getattr(proto, "transport", None)
+            sock = getattr(sock_transport, "_sock", None)
+            if sock is not None:
+                sock.close()
+                sock_transport._sock = None
+    with contextlib.suppress(Exception), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         if connector is not None:
             connector._close()
-        if session is not None and hasattr(session, "detach"):
+        if session is not None:
             session.detach()
 
 

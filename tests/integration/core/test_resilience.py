@@ -1,0 +1,162 @@
+"""Faults over real sockets: retries, cut streams, silence, released connections, event loops."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+
+import httpx
+import pytest
+
+import nebius_inference as ni
+from nebius_inference import AsyncNebiusClient, NebiusClient, _retry
+from nebius_inference.testing import Emulator
+
+CHAT = "meta-llama/Llama-3.3-70B-Instruct"
+MESSAGES = [{"role": "user", "content": "Tell me about the ocean tides."}]
+FAULT = "x-emulator-fault"
+
+
+def _attempts(emu: Emulator, path: str = "/v1/chat/completions") -> int:
+    return sum(1 for r in emu.request_log if r.path == path)
+
+
+@pytest.mark.parametrize("fault", ["rate_limit;times=2;retry_after=2", "error;status=503;times=2"])
+def test_retries_recover(client: NebiusClient, emu: Emulator, fault: str) -> None:
+    reply = client.create_chat_completion(
+        model=CHAT, messages=MESSAGES, extra_headers={FAULT: fault}
+    )
+    assert reply.choices[0].message.content
+    assert _attempts(emu) == 3
+    if fault.startswith("rate_limit"):
+        assert _retry.recorded_sleeps() == [2.0, 2.0]
+
+
+def test_retries_give_up_with_the_right_error(emu: Emulator) -> None:
+    with NebiusClient(api_key=emu.api_key, base_url=emu.base_url, max_retries=1) as client:
+        with pytest.raises(ni.RateLimitError, match="429"):
+            client.list_models(extra_headers={FAULT: "rate_limit;times=*;retry_after=0"})
+    assert _attempts(emu, "/v1/models") == 2
+
+
+def test_dropped_connection_is_retried_then_raised(client: NebiusClient, emu: Emulator) -> None:
+    client.create_chat_completion(
+        model=CHAT, messages=MESSAGES, extra_headers={FAULT: "disconnect;times=1"}
+    )
+    assert _attempts(emu) == 2
+    with pytest.raises(ni.APIConnectionError):
+        client.create_chat_completion(
+            model=CHAT, messages=MESSAGES, extra_headers={FAULT: "disconnect;times=*;key=always"}
+        )
+
+
+def test_cut_stream_raises_and_is_not_retried(client: NebiusClient, emu: Emulator) -> None:
+    received = []
+    with (
+        pytest.raises(ni.IncompleteStreamError),
+        client.stream_chat_completion(
+            model=CHAT, messages=MESSAGES, extra_headers={FAULT: "stream_cut;after=3"}
+        ) as stream,
+    ):
+        for event in stream:
+            received.append(event)
+    assert len(received) == 3
+    assert _attempts(emu) == 1
+
+
+def test_in_band_error_and_malformed_body(client: NebiusClient) -> None:
+    with pytest.raises(ni.APIStreamError, match="boom"):
+        list(
+            client.stream_chat_completion(
+                model=CHAT,
+                messages=MESSAGES,
+                extra_headers={FAULT: "stream_error;after=1;message=boom"},
+            )
+        )
+    with pytest.raises(ni.APIResponseValidationError):
+        client.create_chat_completion(
+            model=CHAT, messages=MESSAGES, extra_headers={FAULT: "malformed"}
+        )
+
+
+def test_silent_stream_hits_the_idle_timeout(emu: Emulator) -> None:
+    with (
+        NebiusClient(api_key=emu.api_key, base_url=emu.base_url, stream_idle_timeout=0.2) as client,
+        pytest.raises(ni.StreamIdleTimeoutError),
+    ):
+        list(
+            client.stream_chat_completion(
+                model=CHAT,
+                messages=MESSAGES,
+                extra_headers={FAULT: "stream_delay;seconds=1;after=1"},
+            )
+        )
+
+
+def test_connections_are_released_after_errors_and_early_exits(emu: Emulator) -> None:
+    pool = httpx.Client(limits=httpx.Limits(max_connections=2), timeout=httpx.Timeout(5, pool=1))
+    with NebiusClient(
+        api_key=emu.api_key, base_url=emu.base_url, http_client=pool, max_retries=0
+    ) as client:
+        for _ in range(6):
+            with client.stream_chat_completion(model=CHAT, messages=MESSAGES) as stream:
+                next(iter(stream))
+            with pytest.raises(ni.NotFoundError):
+                client.create_chat_completion(model="no/such", messages=MESSAGES)
+            with (
+                pytest.raises(ni.RateLimitError),
+                client.stream_chat_completion(
+                    model=CHAT, messages=MESSAGES, extra_headers={FAULT: "rate_limit;times=*"}
+                ) as stream,
+            ):
+                pass
+        # With two connections at most, any leak above would make this wait for the pool.
+        assert client.create_chat_completion(model=CHAT, messages=MESSAGES).choices
+    pool.close()
+
+
+async def test_async_retries_and_cut_stream(aclient: AsyncNebiusClient, emu: Emulator) -> None:
+    await aclient.create_chat_completion(
+        model=CHAT, messages=MESSAGES, extra_headers={FAULT: "error;status=502;times=2"}
+    )
+    assert _attempts(emu) == 3
+    stream = await aclient.stream_chat_completion(
+        model=CHAT, messages=MESSAGES, extra_headers={FAULT: "stream_cut;after=2"}
+    )
+    with pytest.raises(ni.IncompleteStreamError):
+        async with stream:
+            async for _ in stream:
+                pass
+
+
+def test_async_client_survives_many_event_loops(emu: Emulator) -> None:
+    client = AsyncNebiusClient(api_key=emu.api_key, base_url=emu.base_url)
+
+    async def ask() -> str:
+        reply = await client.create_chat_completion(model=CHAT, messages=MESSAGES, max_tokens=4)
+        stream = await client.stream_chat_completion(model=CHAT, messages=MESSAGES, max_tokens=4)
+        async with stream:
+            async for _ in stream:
+                break
+        return reply.choices[0].message.content or ""
+
+    answers = [asyncio.run(ask()) for _ in range(4)]
+    assert len(set(answers)) == 1 and answers[0]
+    # A loop closed without shutting down its async generators: the next loop still works.
+    loop = asyncio.new_event_loop()
+    assert loop.run_until_complete(ask()) == answers[0]
+    loop.close()
+    assert asyncio.run(ask()) == answers[0]
+    gc.collect()
+
+
+async def test_many_concurrent_async_calls(aclient: AsyncNebiusClient) -> None:
+    replies = await asyncio.gather(
+        *(
+            aclient.create_chat_completion(
+                model=CHAT, messages=[{"role": "user", "content": f"n {i}"}], max_tokens=3
+            )
+            for i in range(200)
+        )
+    )
+    assert len({r.id for r in replies}) == 200
