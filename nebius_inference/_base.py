@@ -51,7 +51,7 @@ R = TypeVar("R", bound=RequestModel)
 USER_AGENT = f"nebius-inference/{__version__} python/{sys.version_info[0]}.{sys.version_info[1]}"
 
 # Per-call options accepted by every method next to the body fields.
-CALL_OPTIONS = ("extra_headers", "extra_query", "extra_body", "timeout")
+CALL_OPTIONS = ("extra_headers", "extra_query", "extra_body", "timeout", "max_retries")
 
 
 @dataclass
@@ -67,6 +67,7 @@ class RequestOptions:
     data: dict[str, Any] | None = None
     timeout: float | None = None
     stream: bool = False
+    max_retries: int | None = None
 
 
 def default_headers(options: ClientOptions) -> dict[str, str]:
@@ -120,7 +121,8 @@ def build_request(
 
 
 def split_call_options(params: dict[str, Any]) -> dict[str, Any]:
-    """Pop the per-call options: ``extra_headers``, ``extra_query``, ``extra_body``, ``timeout``."""
+    """Pop the per-call options (``extra_headers``, ``extra_query``, ``extra_body``, ``timeout``,
+    ``max_retries``)."""
     return {name: params.pop(name) for name in CALL_OPTIONS if name in params}
 
 
@@ -164,6 +166,11 @@ def apply_call_options(call: RequestOptions, extras: Mapping[str, Any]) -> Reque
         call.body.update(extras["extra_body"])
     if extras.get("timeout") is not None:
         call.timeout = float(extras["timeout"])
+    if extras.get("max_retries") is not None:
+        retries = int(extras["max_retries"])
+        if retries < 0:
+            raise InvalidRequestError(f"max_retries must be 0 or more, got {retries}.")
+        call.max_retries = retries
     return call
 
 
@@ -243,13 +250,18 @@ def retry_delay_after_error(
     return delay
 
 
-def connection_error(exc: Exception, request: httpx.Request) -> APIConnectionError:
+def connection_error(exc: Exception, request: httpx.Request, retries: int) -> APIConnectionError:
+    """The error to raise once retries are used up; ``retries`` is how many were made."""
+    tried = f" (after {retries} {'retry' if retries == 1 else 'retries'})" if retries else ""
     if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(request=request)
+        return APITimeoutError(
+            f"The request to the Nebius API timed out{tried}. Raise `timeout` or retry later.",
+            request=request,
+        )
+    url = request.url
     return APIConnectionError(
-        f"Could not reach the Nebius API at {request.url.scheme}://{request.url.host}"
-        f"{request.url.path} ({type(exc).__name__}). Check your network and base URL; "
-        "the request was retried automatically.",
+        f"Could not reach the Nebius API at {url.scheme}://{url.netloc.decode()}{url.path}{tried} "
+        f"({type(exc).__name__}: {exc}). Check your network and base URL.",
         request=request,
     )
 

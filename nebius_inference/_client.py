@@ -14,7 +14,7 @@ import warnings
 import weakref
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
@@ -112,6 +112,11 @@ class _ClientBase:
     def retry_policy(self) -> RetryPolicy:
         return self._policy
 
+    def _policy_for(self, call: RequestOptions) -> RetryPolicy:
+        if call.max_retries is None or call.max_retries == self._policy.max_retries:
+            return self._policy
+        return replace(self._policy, max_retries=call.max_retries)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._options.base_url!r})"
 
@@ -182,15 +187,16 @@ class NebiusClient(_ClientBase):
     def _send(self, call: RequestOptions) -> httpx.Response:
         call.headers = {**self._headers, **call.headers}
         request = build_request(self._http, self._options, call)
+        policy = self._policy_for(call)
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
                 response = self._http.send(request, stream=call.stream)
             except httpx.TransportError as exc:
-                delay = retry_delay_after_error(self._policy, attempt, request, exc)
+                delay = retry_delay_after_error(policy, attempt, request, exc)
                 if delay is None:
-                    raise connection_error(exc, request) from exc
+                    raise connection_error(exc, request, attempt) from exc
             else:
                 _log_response(response, started)
                 if response.status_code < 400:
@@ -198,7 +204,7 @@ class NebiusClient(_ClientBase):
                 if call.stream:
                     response.read()
                     response.close()
-                delay = retry_delay_after_status(self._policy, attempt, response)
+                delay = retry_delay_after_status(policy, attempt, response)
                 if delay is None:
                     raise make_status_error(response)
             time.sleep(effective_delay(delay))
@@ -489,15 +495,16 @@ class AsyncNebiusClient(_ClientBase):
         http = await self._get_http()
         call.headers = {**self._headers, **call.headers}
         request = build_request(http, self._options, call)
+        policy = self._policy_for(call)
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
                 response = await http.send(request, stream=call.stream)
             except httpx.TransportError as exc:
-                delay = retry_delay_after_error(self._policy, attempt, request, exc)
+                delay = retry_delay_after_error(policy, attempt, request, exc)
                 if delay is None:
-                    raise connection_error(exc, request) from exc
+                    raise connection_error(exc, request, attempt) from exc
             else:
                 _log_response(response, started)
                 if response.status_code < 400:
@@ -505,7 +512,7 @@ class AsyncNebiusClient(_ClientBase):
                 if call.stream:
                     await response.aread()
                     await response.aclose()
-                delay = retry_delay_after_status(self._policy, attempt, response)
+                delay = retry_delay_after_status(policy, attempt, response)
                 if delay is None:
                     raise make_status_error(response)
             await asyncio.sleep(effective_delay(delay))

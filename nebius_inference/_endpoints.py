@@ -34,6 +34,7 @@ class CallOptions(TypedDict, total=False):
     extra_query: Mapping[str, Any]
     extra_body: Mapping[str, Any]
     timeout: float
+    max_retries: int
 
 
 def _json_call(

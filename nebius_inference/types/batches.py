@@ -153,6 +153,12 @@ class BatchOutputLine(ResponseModel):
             if not isinstance(body, dict):
                 return BatchOutcome(custom_id=self.custom_id, error="the line's body is not JSON")
             return BatchOutcome(custom_id=self.custom_id, body=body, status_code=code)
+        if (
+            "choices" not in response
+            and "data" not in response
+            and ("error" in response or "detail" in response)
+        ):
+            return BatchOutcome(custom_id=self.custom_id, error=_error_text(response))
         return BatchOutcome(custom_id=self.custom_id, body=response, status_code=200)
 
 

@@ -1,0 +1,411 @@
+"""Batch jobs without I/O: validate requests, split them into files, and keep the job's state.
+
+A job is a list of request bodies for one endpoint. It is split into *parts*, one batch each:
+one model per part (the API requires it), at most ``max_requests_per_file`` lines and
+``max_bytes_per_file`` bytes per input file. :class:`BatchJobState` is everything needed to pick
+a job up again in another process (batch ids, file ids, custom_id -> input index mapping, the
+status of each part); it is saved as a small JSON file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from ._base import build_body
+from ._errors import InvalidRequestError, NebiusError
+from .types import (
+    TERMINAL_STATES,
+    Batch,
+    ChatCompletionRequest,
+    EmbeddingRequest,
+    normalize_batch_status,
+)
+
+__all__ = [
+    "CHAT_ENDPOINT",
+    "DEFAULT_MAX_BYTES_PER_FILE",
+    "DEFAULT_MAX_REQUESTS_PER_FILE",
+    "EMBEDDINGS_ENDPOINT",
+    "BatchJobState",
+    "BatchPartState",
+    "BatchStateError",
+    "Endpoint",
+    "PlannedPart",
+    "RequestInput",
+    "plan_job",
+]
+
+Endpoint = Literal["/v1/chat/completions", "/v1/embeddings"]
+CHAT_ENDPOINT: Endpoint = "/v1/chat/completions"
+EMBEDDINGS_ENDPOINT: Endpoint = "/v1/embeddings"
+RequestInput = ChatCompletionRequest | EmbeddingRequest | Mapping[str, Any]
+
+DEFAULT_MAX_REQUESTS_PER_FILE = 5_000_000
+DEFAULT_MAX_BYTES_PER_FILE = 10_000_000_000
+STATE_VERSION = 1
+
+_GENERATED_ID = re.compile(r"(\d+)\Z")
+
+
+class BatchStateError(NebiusError, ValueError):
+    """A state file cannot be read, or does not match the requests given to resume it."""
+
+
+class BatchPartState(BaseModel):
+    """One part of a job: one input file, one batch, one model.
+
+    ``index_runs`` lists the input indices of the part's lines, in file order, as
+    ``[start, stop)`` runs (a part of consecutive inputs is a single run).
+    """
+
+    model: str
+    index_runs: list[tuple[int, int]]
+    request_count: int
+    byte_count: int
+    input_file_id: str | None = None
+    creating: bool = False
+    batch_id: str | None = None
+    status: str | None = None
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    completed: int = 0
+    failed: int = 0
+    errors: str | None = None
+    line_errors: dict[int, str] = Field(default_factory=dict)
+    cancelled_before_submit: bool = False
+    submit_error: str | None = None
+
+    def indices(self) -> Iterable[int]:
+        """The input indices of this part, in the order of its input file."""
+        for start, stop in self.index_runs:
+            yield from range(start, stop)
+
+    @property
+    def submitted(self) -> bool:
+        return self.batch_id is not None
+
+    @property
+    def state(self) -> str:
+        """``planned``, ``uploaded``, or the batch's normalised state (``running``, ...)."""
+        if self.cancelled_before_submit:
+            return "cancelled"
+        if self.submit_error is not None:
+            return "failed"
+        if self.batch_id is None:
+            return "uploaded" if self.input_file_id else "planned"
+        return normalize_batch_status(self.status)
+
+    @property
+    def is_terminal(self) -> bool:
+        if self.cancelled_before_submit or self.submit_error is not None:
+            return True
+        return self.batch_id is not None and normalize_batch_status(self.status) in TERMINAL_STATES
+
+    def update_from(self, batch: Batch) -> None:
+        """Record what the API says about this part's batch."""
+        self.batch_id = batch.id
+        self.creating = False
+        self.status = batch.status
+        self.output_file_id = batch.output_file_id or self.output_file_id
+        self.error_file_id = batch.error_file_id or self.error_file_id
+        if batch.request_counts is not None:
+            self.completed = batch.request_counts.completed
+            self.failed = batch.request_counts.failed
+        described = describe_batch_errors(batch.errors)
+        if described:
+            self.errors = described
+            self.line_errors = line_errors(batch.errors)
+
+
+class BatchJobState(BaseModel):
+    """Everything needed to resume a job; saved as JSON with :meth:`save`."""
+
+    version: int = STATE_VERSION
+    job_id: str
+    endpoint: Endpoint
+    total: int
+    custom_id_prefix: str | None = None
+    custom_ids: list[str] | None = None
+    max_requests_per_file: int
+    max_bytes_per_file: int
+    metadata: dict[str, str] | None = None
+    parts: list[BatchPartState] = Field(default_factory=list)
+
+    def custom_id(self, index: int) -> str:
+        if self.custom_ids is not None:
+            return self.custom_ids[index]
+        return f"{self.custom_id_prefix}{index}"
+
+    def index_lookup(self) -> Mapping[str, int] | None:
+        """A custom_id -> index mapping for caller-given ids (``None`` for generated ids)."""
+        if self.custom_ids is None:
+            return None
+        return {cid: i for i, cid in enumerate(self.custom_ids)}
+
+    def index_of(self, custom_id: str, lookup: Mapping[str, int] | None) -> int | None:
+        """The input index a ``custom_id`` stands for, or ``None`` if it is not this job's."""
+        if lookup is not None:
+            return lookup.get(custom_id)
+        prefix = self.custom_id_prefix or ""
+        if not custom_id.startswith(prefix):
+            return None
+        match = _GENERATED_ID.match(custom_id, len(prefix))
+        if match is None:
+            return None
+        digits = match.group(1)
+        if len(digits) > 1 and digits.startswith("0"):
+            return None
+        index = int(digits)
+        return index if index < self.total else None
+
+    @property
+    def done(self) -> bool:
+        return all(part.is_terminal for part in self.parts)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the state atomically (a crash never leaves half a file)."""
+        target = Path(path)
+        temporary = target.with_name(target.name + ".tmp")
+        temporary.write_text(self.model_dump_json(indent=1), encoding="utf-8")
+        os.replace(temporary, target)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> BatchJobState:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise BatchStateError(f"Cannot read the batch state file: {exc.strerror}.") from None
+        try:
+            state = cls.model_validate_json(text)
+        except ValidationError as exc:
+            raise BatchStateError(
+                f"The batch state file is not a saved job ({exc.error_count()} problems): "
+                "pass the file that BatchJob(state_path=...) wrote."
+            ) from None
+        if state.version != STATE_VERSION:
+            raise BatchStateError(
+                f"The batch state file has version {state.version}; this library reads "
+                f"version {STATE_VERSION}."
+            )
+        return state
+
+
+@dataclass
+class PlannedPart:
+    """A part before upload: its model, the input indices, and the JSONL lines."""
+
+    model: str
+    indices: list[int] = field(default_factory=list)
+    lines: list[bytes] = field(default_factory=list)
+    size: int = 0
+
+    def runs(self) -> list[tuple[int, int]]:
+        runs: list[tuple[int, int]] = []
+        for index in self.indices:
+            if runs and runs[-1][1] == index:
+                runs[-1] = (runs[-1][0], index + 1)
+            else:
+                runs.append((index, index + 1))
+        return runs
+
+    def content(self) -> bytes:
+        return b"".join(self.lines)
+
+
+def infer_endpoint(requests: Sequence[RequestInput]) -> Endpoint:
+    """The endpoint the requests are for: embeddings if they carry ``input``, else chat."""
+    found: set[Endpoint] = set()
+    for request in requests:
+        if isinstance(request, EmbeddingRequest):
+            found.add(EMBEDDINGS_ENDPOINT)
+        elif isinstance(request, ChatCompletionRequest):
+            found.add(CHAT_ENDPOINT)
+        elif isinstance(request, Mapping):
+            has_input = "input" in request and "messages" not in request
+            found.add(EMBEDDINGS_ENDPOINT if has_input else CHAT_ENDPOINT)
+    if len(found) > 1:
+        raise InvalidRequestError(
+            "A batch job takes requests for one endpoint; these mix chat and embeddings "
+            "requests. Run one job per endpoint."
+        )
+    return found.pop() if found else CHAT_ENDPOINT
+
+
+def request_body(request: RequestInput, endpoint: Endpoint, index: int) -> dict[str, Any]:
+    """Validate one request and return its JSON body (as the live endpoint would take it)."""
+    model_cls: type[ChatCompletionRequest] | type[EmbeddingRequest] = (
+        ChatCompletionRequest if endpoint == CHAT_ENDPOINT else EmbeddingRequest
+    )
+    if not isinstance(request, (ChatCompletionRequest, EmbeddingRequest, Mapping)):
+        raise InvalidRequestError(
+            f"requests[{index}] is {type(request).__name__}; pass dicts or "
+            f"{model_cls.__name__} objects."
+        )
+    try:
+        body = build_body(model_cls, request, {})
+    except InvalidRequestError as exc:
+        raise InvalidRequestError(f"requests[{index}]: {exc}") from None
+    if "stream" in body:
+        raise InvalidRequestError(f"requests[{index}] sets stream; batch requests cannot stream.")
+    return body
+
+
+def check_custom_ids(custom_ids: Sequence[str], total: int) -> list[str]:
+    ids = list(custom_ids)
+    if len(ids) != total:
+        raise InvalidRequestError(f"custom_ids has {len(ids)} ids for {total} requests.")
+    seen: set[str] = set()
+    for i, cid in enumerate(ids):
+        if not isinstance(cid, str) or not cid:
+            raise InvalidRequestError(f"custom_ids[{i}] must be a non-empty string.")
+        if cid in seen:
+            raise InvalidRequestError(
+                f"custom_ids[{i}] = {cid!r} is used twice; ids must be unique."
+            )
+        seen.add(cid)
+    return ids
+
+
+def plan_job(
+    requests: Iterable[RequestInput],
+    *,
+    endpoint: Endpoint | None = None,
+    custom_ids: Sequence[str] | None = None,
+    max_requests_per_file: int = DEFAULT_MAX_REQUESTS_PER_FILE,
+    max_bytes_per_file: int = DEFAULT_MAX_BYTES_PER_FILE,
+    metadata: Mapping[str, str] | None = None,
+    job_id: str | None = None,
+) -> tuple[BatchJobState, list[PlannedPart]]:
+    """Validate the requests and split them into parts; nothing is sent.
+
+    Raises :class:`InvalidRequestError` for a bad request, bad limits, or a single request
+    larger than ``max_bytes_per_file``.
+    """
+    items = list(requests)
+    if not items:
+        raise InvalidRequestError("A batch job needs at least one request.")
+    if max_requests_per_file < 1:
+        raise InvalidRequestError("max_requests_per_file must be at least 1.")
+    if max_bytes_per_file < 1:
+        raise InvalidRequestError("max_bytes_per_file must be at least 1.")
+    if endpoint is None:
+        endpoint = infer_endpoint(items)
+    elif endpoint not in (CHAT_ENDPOINT, EMBEDDINGS_ENDPOINT):
+        raise InvalidRequestError(
+            f"endpoint must be {CHAT_ENDPOINT!r} or {EMBEDDINGS_ENDPOINT!r}, got {endpoint!r}."
+        )
+    job_id = job_id or f"job-{uuid.uuid4().hex[:12]}"
+    state = BatchJobState(
+        job_id=job_id,
+        endpoint=endpoint,
+        total=len(items),
+        custom_id_prefix=None if custom_ids is not None else f"{job_id}-",
+        custom_ids=check_custom_ids(custom_ids, len(items)) if custom_ids is not None else None,
+        max_requests_per_file=max_requests_per_file,
+        max_bytes_per_file=max_bytes_per_file,
+        metadata=dict(metadata) if metadata else None,
+    )
+    by_model: dict[str, list[PlannedPart]] = {}
+    for index, request in enumerate(items):
+        body = request_body(request, endpoint, index)
+        line = _jsonl_line(state.custom_id(index), endpoint, body)
+        if len(line) > max_bytes_per_file:
+            raise InvalidRequestError(
+                f"requests[{index}] takes {len(line)} bytes, more than max_bytes_per_file "
+                f"({max_bytes_per_file})."
+            )
+        model = str(body["model"])
+        parts = by_model.setdefault(model, [])
+        part = parts[-1] if parts else None
+        if (
+            part is None
+            or len(part.lines) >= max_requests_per_file
+            or part.size + len(line) > max_bytes_per_file
+        ):
+            part = PlannedPart(model=model)
+            parts.append(part)
+        part.indices.append(index)
+        part.lines.append(line)
+        part.size += len(line)
+    # Parts of one model stay together, models in order of first appearance.
+    ordered = [part for parts in by_model.values() for part in parts]
+    state.parts = [
+        BatchPartState(
+            model=part.model,
+            index_runs=part.runs(),
+            request_count=len(part.lines),
+            byte_count=part.size,
+        )
+        for part in ordered
+    ]
+    return state, ordered
+
+
+def replan_for(state: BatchJobState, requests: Iterable[RequestInput]) -> list[PlannedPart]:
+    """Rebuild the parts of a saved job from its requests, checking they are the same job."""
+    _, parts = plan_job(
+        requests,
+        endpoint=state.endpoint,
+        custom_ids=state.custom_ids,
+        max_requests_per_file=state.max_requests_per_file,
+        max_bytes_per_file=state.max_bytes_per_file,
+        job_id=state.job_id,
+    )
+    same = len(parts) == len(state.parts) and all(
+        planned.model == saved.model
+        and planned.runs() == saved.index_runs
+        and planned.size == saved.byte_count
+        for planned, saved in zip(parts, state.parts)
+    )
+    if not same:
+        raise BatchStateError(
+            "These requests do not match the saved job (different count, models or sizes); "
+            "pass the same requests, in the same order, that the job was created with."
+        )
+    return parts
+
+
+def _jsonl_line(custom_id: str, endpoint: Endpoint, body: dict[str, Any]) -> bytes:
+    line = {"custom_id": custom_id, "method": "POST", "url": endpoint, "body": body}
+    return json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+def describe_batch_errors(errors: Any) -> str | None:
+    """A batch's ``errors`` (OpenAI's ``{"data": [{code, message, line}]}`` or anything) as text."""
+    if errors in (None, "", [], {}):
+        return None
+    items = errors.get("data", errors) if isinstance(errors, Mapping) else errors
+    if isinstance(items, list):
+        texts = []
+        for item in items[:5]:
+            if isinstance(item, Mapping):
+                message = item.get("message") or item.get("code") or str(dict(item))
+                line = item.get("line")
+                texts.append(f"{message} (line {line})" if line is not None else str(message))
+            else:
+                texts.append(str(item))
+        more = f"; and {len(items) - 5} more" if len(items) > 5 else ""
+        return "; ".join(texts) + more if texts else None
+    if isinstance(items, Mapping):
+        return str(items.get("message") or items.get("detail") or dict(items))
+    return str(items)
+
+
+def line_errors(errors: Any) -> dict[int, str]:
+    """Per-line messages of a failed batch's ``errors`` (1-based input line -> message)."""
+    items = errors.get("data") if isinstance(errors, Mapping) else errors
+    found: dict[int, str] = {}
+    if isinstance(items, list):
+        for item in items:
+            if isinstance(item, Mapping) and isinstance(item.get("line"), int):
+                found.setdefault(item["line"], str(item.get("message") or item.get("code")))
+    return found

@@ -1,0 +1,644 @@
+"""Batch jobs end to end over a fake Files + Batches API (httpx.MockTransport, no sockets).
+
+The fake speaks both dialects: Nebius (statuses validating -> running -> done, output lines
+``{id, custom_id, response: <completion>, error}``) and OpenAI (validating -> in_progress ->
+finalizing -> completed, ``response: {status_code, request_id, body}``). Markers in a prompt
+make the fake misbehave for that request: ``FAIL`` (a line in the error file), ``DROP`` (no line
+at all), ``MALFORM`` (a truncated output line), ``DUP`` (the line twice).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from array import array
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from mock_api import API_KEY
+
+from nebius_inference import AsyncNebiusClient, NebiusClient, _retry
+from nebius_inference.batch import (
+    AsyncBatchJob,
+    BatchFailedError,
+    BatchJob,
+    BatchJobState,
+    BatchNotFinishedError,
+    BatchProgress,
+    BatchStateError,
+    aembed_batch,
+    arun_batch,
+    chat_requests,
+    embed_batch,
+    run_batch,
+)
+from nebius_inference.types import ChatCompletion
+
+CHAT_MODEL = "meta-llama/Llama-3.3-70B-Instruct"
+SMALL_MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct"
+EMBED_MODEL = "Qwen/Qwen3-Embedding-8B"
+
+VOCABULARIES = {
+    "nebius": ["validating", "running", "done"],
+    "openai": ["validating", "in_progress", "finalizing", "completed"],
+}
+
+
+def _multipart_file(request: httpx.Request) -> tuple[bytes, str]:
+    boundary = request.headers["content-type"].split("boundary=")[1].encode()
+    for part in request.content.split(b"--" + boundary):
+        head, _, body = part.partition(b"\r\n\r\n")
+        if b'name="file"' in head:
+            name = re.search(rb'filename="([^"]*)"', head)
+            return body.removesuffix(b"\r\n"), (name.group(1).decode() if name else "")
+    raise AssertionError("no file in the upload")
+
+
+class SimulatedCrash(BaseException):
+    """Stands for the process dying mid-call (nothing in the library catches it)."""
+
+
+class FakeBatchAPI:
+    """Files and batches with a state machine that moves one step per GET of a batch."""
+
+    def __init__(
+        self,
+        *,
+        vocabulary: str = "nebius",
+        shape: str = "nebius",
+        finish_on_cancel: int = 1,
+        crash_after_create: bool = False,
+        lose_create_reply: bool = False,
+    ) -> None:
+        self.statuses = VOCABULARIES[vocabulary]
+        self.shape = shape
+        self.finish_on_cancel = finish_on_cancel
+        self.crash_after_create = crash_after_create
+        self.lose_create_reply = lose_create_reply
+        self.files: dict[str, bytes] = {}
+        self.filenames: dict[str, str] = {}
+        self.batches: dict[str, dict[str, Any]] = {}
+        self.steps: dict[str, int] = {}
+        self.log: list[tuple[str, str]] = []
+        self.extra_output: list[bytes] = []
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    def client(self, **kwargs: Any) -> NebiusClient:
+        transport = httpx.MockTransport(self)
+        return NebiusClient(
+            api_key=API_KEY,
+            base_url="http://fake/v1",
+            max_retries=0,
+            http_client=httpx.Client(transport=transport),
+            **kwargs,
+        )
+
+    def async_client(self) -> AsyncNebiusClient:
+        transport = httpx.MockTransport(self)
+        return AsyncNebiusClient(
+            api_key=API_KEY,
+            base_url="http://fake/v1",
+            max_retries=0,
+            http_client=httpx.AsyncClient(transport=transport),
+        )
+
+    def count(self, method: str, path: str) -> int:
+        return sum(1 for m, p in self.log if m == method and p == path)
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        assert request.headers["authorization"] == f"Bearer {API_KEY}"
+        path = request.url.path.removeprefix("/v1")
+        route = re.sub(r"/(file|batch)-[0-9]+", r"/{\1}", path)
+        self.log.append((request.method, route))
+        parts = path.strip("/").split("/")
+        if parts == ["files"] and request.method == "POST":
+            return self._upload(request)
+        if parts[0] == "files" and parts[-1] == "content":
+            return httpx.Response(200, content=self.files[parts[1]])
+        if parts == ["batches"] and request.method == "POST":
+            return self._create(json.loads(request.content))
+        if parts == ["batches"]:
+            listing = [self._public(b) for b in self.batches.values()]
+            return httpx.Response(200, json={"object": "list", "data": listing, "has_more": False})
+        if parts[0] == "batches" and parts[-1] == "cancel":
+            return self._cancel(parts[1])
+        if parts[0] == "batches":
+            return self._advance(parts[1])
+        return httpx.Response(404, json={"detail": "Not Found"})
+
+    # -- files -----------------------------------------------------------------------------------
+
+    def _upload(self, request: httpx.Request) -> httpx.Response:
+        content, filename = _multipart_file(request)
+        file_id = f"file-{len(self.files)}"
+        self.files[file_id] = content
+        self.filenames[file_id] = filename
+        return httpx.Response(200, json={"id": file_id, "object": "file", "purpose": "batch"})
+
+    def _store(self, lines: list[bytes]) -> str:
+        file_id = f"file-{len(self.files)}"
+        self.files[file_id] = b"".join(line + b"\n" for line in lines)
+        return file_id
+
+    # -- batches ---------------------------------------------------------------------------------
+
+    def _create(self, body: dict[str, Any]) -> httpx.Response:
+        lines = [json.loads(x) for x in self.files[body["input_file_id"]].splitlines()]
+        models = {line["body"]["model"] for line in lines}
+        assert len(models) == 1, "one model per batch file"
+        assert all(line["url"] == body["endpoint"] for line in lines)
+        if "missing/model" in models:
+            return httpx.Response(404, json={"detail": "Model missing/model not found"})
+        batch_id = f"batch-{len(self.batches)}"
+        self.batches[batch_id] = {
+            "id": batch_id,
+            "object": "batch",
+            "endpoint": body["endpoint"],
+            "input_file_id": body["input_file_id"],
+            "completion_window": "24h",
+            "status": self.statuses[0],
+            "metadata": body.get("metadata"),
+            "request_counts": {"total": len(lines), "completed": 0, "failed": 0},
+            "_lines": lines,
+        }
+        self.steps[batch_id] = 0
+        if self.crash_after_create:
+            raise SimulatedCrash("the process died after the batch was created")
+        if self.lose_create_reply:
+            self.lose_create_reply = False
+            raise httpx.ReadError("connection reset after the batch was created")
+        return httpx.Response(200, json=self._public(self.batches[batch_id]))
+
+    @staticmethod
+    def _public(batch: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in batch.items() if not k.startswith("_")}
+
+    def _advance(self, batch_id: str) -> httpx.Response:
+        batch = self.batches[batch_id]
+        model = batch["_lines"][0]["body"]["model"]
+        if batch["status"] in ("cancelling",):
+            self._finish(batch, "cancelled", limit=self.finish_on_cancel)
+        elif batch["status"] in ("validating",) and model == "broken/model":
+            batch["status"] = "failed"
+            batch["errors"] = {
+                "object": "list",
+                "data": [{"code": "invalid", "message": "line rejected", "line": 2}],
+            }
+        elif batch["status"] in ("validating",) and model == "slow/model":
+            batch["status"] = self.statuses[1]
+        elif batch["status"] == self.statuses[1] and model == "slow/model":
+            self._finish(batch, "expired", limit=1)
+        elif batch["status"] not in ("cancelled", "failed", "expired", self.statuses[-1]):
+            self.steps[batch_id] += 1
+            step = self.steps[batch_id]
+            if step >= len(self.statuses) - 1:
+                self._finish(batch, self.statuses[-1], limit=None)
+            else:
+                batch["status"] = self.statuses[step]
+                batch["request_counts"]["completed"] = len(batch["_lines"]) // 2
+        return httpx.Response(200, json=self._public(batch))
+
+    def _cancel(self, batch_id: str) -> httpx.Response:
+        batch = self.batches[batch_id]
+        if batch["status"] in ("cancelled", "failed", "expired", self.statuses[-1]):
+            return httpx.Response(409, json={"detail": "The batch has already finished."})
+        batch["status"] = "cancelling"
+        return httpx.Response(200, json=self._public(batch))
+
+    def _finish(self, batch: dict[str, Any], status: str, *, limit: int | None) -> None:
+        outputs: list[bytes] = []
+        duplicates: list[bytes] = []
+        errors: list[bytes] = []
+        lines = batch["_lines"] if limit is None else batch["_lines"][:limit]
+        for n, line in enumerate(lines):
+            text = json.dumps(line["body"])
+            if "DROP" in text:
+                continue
+            if "FAIL" in text:
+                errors.append(self._line(line, n, error="the request asked to fail"))
+                continue
+            rendered = self._line(line, n)
+            if "MALFORM" in text:
+                rendered = rendered[: len(rendered) // 2]
+            outputs.append(rendered)
+            if "DUP" in text:
+                duplicates.append(self._line(line, n, content="a second, different reply"))
+        outputs.reverse()  # the order of output lines is arbitrary
+        outputs.extend(duplicates + self.extra_output)
+        batch["status"] = status
+        batch["request_counts"]["completed"] = len(outputs)
+        batch["request_counts"]["failed"] = len(errors)
+        batch["output_file_id"] = self._store(outputs) if outputs else None
+        batch["error_file_id"] = self._store(errors) if errors else None
+
+    def _line(
+        self, line: dict[str, Any], n: int, *, error: str | None = None, content: str | None = None
+    ) -> bytes:
+        custom_id = line["custom_id"]
+        if error is not None:
+            if self.shape == "nebius":
+                detail = {"message": error, "code": "bad_request"}
+                record = {"id": f"r{n}", "custom_id": custom_id, "response": None, "error": detail}
+            else:
+                body = {"error": {"message": error, "type": "invalid_request_error"}}
+                wrapped = {"status_code": 400, "request_id": "q", "body": body}
+                record = {"id": f"r{n}", "custom_id": custom_id, "response": wrapped, "error": None}
+            return json.dumps(record).encode()
+        reply = self._reply(line["url"], line["body"], content)
+        if self.shape == "nebius":
+            record = {"id": f"r{n}", "custom_id": custom_id, "response": reply, "error": None}
+        else:
+            response = {"status_code": 200, "request_id": f"q{n}", "body": reply}
+            record = {"id": f"r{n}", "custom_id": custom_id, "response": response, "error": None}
+        return json.dumps(record).encode()
+
+    @staticmethod
+    def _reply(url: str, body: dict[str, Any], content: str | None) -> dict[str, Any]:
+        if url == "/v1/embeddings":
+            texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+            data = []
+            for i, text in enumerate(texts):
+                vector = [float(len(text)), float(i)]
+                packed = base64.b64encode(array("f", vector).tobytes()).decode()
+                data.append({"index": i, "embedding": packed if i % 2 else vector})
+            return {"object": "list", "model": body["model"], "data": data}
+        prompt = body["messages"][-1]["content"]
+        message = {"role": "assistant", "content": content or f"echo: {prompt}"}
+        return {
+            "id": "chatcmpl-x",
+            "object": "chat.completion",
+            "model": body["model"],
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3},
+        }
+
+
+def _prompts(n: int, model: str = CHAT_MODEL) -> list[dict[str, Any]]:
+    return chat_requests([f"q{i}" for i in range(n)], model=model, max_tokens=8)
+
+
+def _contents(results: Any) -> list[str | None]:
+    return [item.response.choices[0].message.content if item.ok else None for item in results]
+
+
+# -- the happy path, both dialects --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("vocabulary", ["nebius", "openai"])
+@pytest.mark.parametrize("shape", ["nebius", "openai"])
+def test_run_batch_returns_every_result_in_input_order(vocabulary: str, shape: str) -> None:
+    api = FakeBatchAPI(vocabulary=vocabulary, shape=shape)
+    requests = _prompts(7)
+    with api.client() as client:
+        results = run_batch(client, requests, max_requests_per_file=3)
+    assert len(results) == 7 and results.ok
+    assert results.contents() == [f"echo: q{i}" for i in range(7)]
+    assert [item.index for item in results] == list(range(7))
+    assert all(isinstance(reply, ChatCompletion) for reply in results.chat_completions())
+    assert api.count("POST", "/files") == 3 and api.count("POST", "/batches") == 3
+    assert results.unmatched_lines == 0 and results.notes == []
+
+
+def test_input_files_are_jsonl_with_unique_custom_ids_and_one_model_each() -> None:
+    api = FakeBatchAPI()
+    requests = [*_prompts(2), *_prompts(2, SMALL_MODEL), *_prompts(1)]
+    with api.client() as client:
+        job = BatchJob(client, requests, max_requests_per_file=10).submit()
+        assert job.state.parts[0].model == CHAT_MODEL and job.state.parts[1].model == SMALL_MODEL
+        seen: list[str] = []
+        for part in job.state.parts:
+            assert part.input_file_id is not None
+            for raw in api.files[part.input_file_id].splitlines():
+                line = json.loads(raw)
+                assert set(line) == {"custom_id", "method", "url", "body"}
+                assert line["method"] == "POST" and line["url"] == "/v1/chat/completions"
+                assert line["body"]["model"] == part.model
+                seen.append(line["custom_id"])
+            assert api.filenames[part.input_file_id].endswith(".jsonl")
+        assert len(set(seen)) == 5
+        batch = api.batches[job.batch_ids[0]]
+        assert batch["metadata"]["job_id"] == job.job_id and batch["metadata"]["part"] == "1/2"
+        results = job.wait()
+    assert results.contents() == ["echo: q0", "echo: q1", "echo: q0", "echo: q1", "echo: q0"]
+
+
+def test_split_by_bytes_keeps_every_file_under_the_limit() -> None:
+    api = FakeBatchAPI()
+    requests = _prompts(6)
+    with api.client() as client:
+        job = BatchJob(client, requests, max_bytes_per_file=400)
+        results = job.wait()
+    sizes = [len(content) for fid, content in api.files.items() if api.filenames.get(fid)]
+    assert len(sizes) > 1 and max(sizes) <= 400
+    assert results.contents() == [f"echo: q{i}" for i in range(6)]
+
+
+# -- nothing is lost ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", ["nebius", "openai"])
+def test_failed_dropped_malformed_and_duplicated_lines_each_say_why(shape: str) -> None:
+    api = FakeBatchAPI(shape=shape)
+    api.extra_output = [b"this is not json", b'{"custom_id": "someone-else-3", "response": {}}']
+    prompts = ["ok", "FAIL please", "DROP me", "MALFORM me", "DUP me", "fine"]
+    with api.client() as client:
+        results = run_batch(client, chat_requests(prompts, model=CHAT_MODEL))
+    ok, failed, dropped, malformed, dup, fine = results
+    assert ok.ok and fine.ok and not results.ok
+    assert failed.error == "the request asked to fail (code: bad_request)" or (
+        shape == "openai" and failed.error == "the request asked to fail"
+    )
+    if shape == "openai":
+        assert failed.status_code == 400
+    assert dropped.error is not None and "missing from the output of batch" in dropped.error
+    assert malformed.error is not None and "is not valid JSON" in malformed.error
+    assert dup.ok and dup.note is not None and "more than once" in dup.note
+    assert dup.response is not None
+    assert _contents([dup]) == ["echo: DUP me"]  # the first line is kept
+    assert results.unmatched_lines == 2
+    assert any("cannot be recovered" in note for note in results.notes)
+    assert any("someone-else-3" in note for note in results.notes)
+    assert [item.index for item in results.failures] == [1, 2, 3]
+    with pytest.raises(BatchFailedError, match=r"3 of 6 batch requests failed") as caught:
+        results.raise_for_errors()
+    assert caught.value.failures[0].index == 1 and caught.value.results is results
+
+
+def test_a_failed_batch_reports_the_rejected_line_and_the_batch_error() -> None:
+    api = FakeBatchAPI()
+    with api.client() as client:
+        results = run_batch(client, _prompts(3, "broken/model"))
+    assert not any(item.ok for item in results)
+    assert (
+        results[1].error is not None and "rejected this request: line rejected" in results[1].error
+    )
+    assert results[0].error is not None and "failed: line rejected (line 2)" in results[0].error
+
+
+def test_an_expired_batch_keeps_what_ran_and_says_the_rest_expired() -> None:
+    api = FakeBatchAPI()
+    with api.client() as client:
+        results = run_batch(client, _prompts(3, "slow/model"))
+    assert results[0].ok
+    assert [item.error for item in results[1:]] == [
+        f"batch {results[0].batch_id} expired before this request ran"
+    ] * 2
+
+
+def test_a_batch_the_api_refuses_fails_its_items_and_the_rest_runs() -> None:
+    api = FakeBatchAPI()
+    requests = [*_prompts(2), *_prompts(2, "missing/model")]
+    with api.client() as client:
+        results = run_batch(client, requests)
+    assert [item.ok for item in results] == [True, True, False, False]
+    assert results[2].error is not None
+    assert "could not be submitted: Error code: 404 - Model missing/model not found" in (
+        results[2].error
+    )
+
+
+# -- cancel -------------------------------------------------------------------------------------
+
+
+def test_cancel_reports_cancelled_items_and_keeps_what_ran() -> None:
+    api = FakeBatchAPI(finish_on_cancel=1)
+    with api.client() as client:
+        job = BatchJob(client, _prompts(4), max_requests_per_file=2).submit()
+        progress = job.cancel()
+        assert progress.states == {"cancelling": 2}
+        results = job.wait()
+    assert api.count("POST", "/batches/{batch}/cancel") == 2
+    assert [item.ok for item in results] == [True, False, True, False]
+    assert results[1].error == f"batch {results[1].batch_id} was cancelled before this request ran"
+
+
+def test_cancel_before_submit_submits_nothing() -> None:
+    api = FakeBatchAPI()
+    with api.client() as client:
+        job = BatchJob(client, _prompts(2))
+        job.cancel()
+        results = job.wait()
+    assert api.log == []
+    assert {item.error for item in results} == {
+        "the job was cancelled before this request's batch was submitted"
+    }
+
+
+def test_cancel_of_a_batch_that_finished_meanwhile_is_not_an_error() -> None:
+    api = FakeBatchAPI()
+    with api.client() as client:
+        job = BatchJob(client, _prompts(2)).submit()
+        api.batches[job.batch_ids[0]]["status"] = "done"
+        job.cancel()
+    assert job.done
+
+
+# -- resume -------------------------------------------------------------------------------------
+
+
+def test_resume_after_a_crash_polls_without_uploading_or_creating_again(tmp_path: Path) -> None:
+    api = FakeBatchAPI()
+    state_path = tmp_path / "job.json"
+    with api.client() as client:
+        job = BatchJob(client, _prompts(5), max_requests_per_file=2, state_path=state_path)
+        job.submit()
+        job_id = job.job_id
+    del job
+    uploads, creates = api.count("POST", "/files"), api.count("POST", "/batches")
+    assert (uploads, creates) == (3, 3)
+    saved = json.loads(state_path.read_text())
+    assert saved["job_id"] == job_id and len(saved["parts"]) == 3
+    assert API_KEY not in state_path.read_text()
+    with api.client() as fresh:
+        resumed = BatchJob.resume(fresh, state_path)
+        results = resumed.wait()
+    assert results.contents() == [f"echo: q{i}" for i in range(5)]
+    assert (api.count("POST", "/files"), api.count("POST", "/batches")) == (3, 3)
+    assert BatchJobState.load(state_path).done
+
+
+def test_a_lost_create_reply_does_not_create_a_second_batch() -> None:
+    api = FakeBatchAPI(lose_create_reply=True)
+    with api.client() as client:
+        results = BatchJob(client, _prompts(3)).submit().wait()
+    assert results.ok and len(results) == 3
+    assert api.count("POST", "/batches") == 1
+
+
+def test_resume_finds_a_batch_created_just_before_a_crash(tmp_path: Path) -> None:
+    api = FakeBatchAPI(crash_after_create=True)
+    state_path = tmp_path / "job.json"
+    with api.client() as client, pytest.raises(SimulatedCrash):
+        BatchJob(client, _prompts(2), state_path=state_path).submit()
+    assert BatchJobState.load(state_path).parts[0].creating
+    api.crash_after_create = False
+    with api.client() as client:
+        results = BatchJob.resume(client, state_path).wait()
+    assert results.ok and api.count("POST", "/batches") == 1
+    assert api.count("GET", "/batches") == 1
+
+
+def test_cancel_after_a_crashed_create_cancels_the_batch_that_was_made(tmp_path: Path) -> None:
+    api = FakeBatchAPI(crash_after_create=True)
+    state_path = tmp_path / "job.json"
+    with api.client() as client, pytest.raises(SimulatedCrash):
+        BatchJob(client, _prompts(2), state_path=state_path).submit()
+    with api.client() as client:
+        job = BatchJob.resume(client, state_path)
+        assert job.cancel().states == {"cancelling": 1}
+        results = job.wait()
+    assert api.count("POST", "/batches") == 1 and api.count("POST", "/batches/{batch}/cancel") == 1
+    assert [item.ok for item in results] == [True, False]
+
+
+def test_resume_before_upload_needs_the_same_requests(tmp_path: Path) -> None:
+    api = FakeBatchAPI()
+    state_path = tmp_path / "job.json"
+    requests = _prompts(3)
+    with api.client() as client:
+        BatchJob(client, requests, state_path=state_path)  # planned, never submitted
+        job = BatchJob.resume(client, state_path)
+        with pytest.raises(BatchStateError, match="requests="):
+            job.submit()
+        with pytest.raises(BatchStateError, match="do not match"):
+            BatchJob.resume(client, state_path, requests=_prompts(4))
+        results = BatchJob.resume(client, state_path, requests=requests).wait()
+    assert results.ok and api.count("POST", "/files") == 1
+
+
+def test_resume_rejects_a_file_that_is_not_a_job(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"hello": 1}')
+    with FakeBatchAPI().client() as client:
+        with pytest.raises(BatchStateError, match="not a saved job"):
+            BatchJob.resume(client, bad)
+        with pytest.raises(BatchStateError, match="Cannot read"):
+            BatchJob.resume(client, tmp_path / "absent.json")
+
+
+# -- polling, progress, timeouts ----------------------------------------------------------------
+
+
+def test_polling_backs_off_between_min_and_max_and_reports_progress() -> None:
+    api = FakeBatchAPI(vocabulary="openai")
+    seen: list[BatchProgress] = []
+    slept: list[float] = []
+    with api.client() as client:
+        job = BatchJob(
+            client, _prompts(4), poll_interval=2.0, max_poll_interval=3.0, sleep=slept.append
+        )
+        job.wait(on_progress=seen.append)
+    assert slept == [2.0, 3.0]
+    assert [p.parts_done for p in seen] == [0, 0, 1]
+    assert seen[0].completed == 2 and seen[-1].completed == 4 and seen[-1].done
+
+
+def test_default_sleep_does_not_wait_in_testing_mode() -> None:
+    api = FakeBatchAPI()
+    with api.client() as client:
+        run_batch(client, _prompts(1), poll_interval=30.0)
+    assert _retry.recorded_sleeps()[-1] == 30.0
+
+
+def test_timeout_raises_not_finished_and_results_before_the_end_too() -> None:
+    api = FakeBatchAPI(vocabulary="openai")
+    with api.client() as client:
+        job = BatchJob(client, _prompts(2))
+        with pytest.raises(BatchNotFinishedError, match="did not finish within 0"):
+            job.wait(timeout=0)
+        assert isinstance(BatchNotFinishedError("x"), TimeoutError)
+        job.poll()
+        assert not job.done
+        assert job.results().ok  # the last step finishes inside results()
+
+
+def test_progress_bar_uses_tqdm_when_installed(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("tqdm", reason="tqdm is optional; the fallback is tested below")
+    api = FakeBatchAPI()
+    with api.client() as client:
+        run_batch(client, _prompts(3), progress_bar=True)
+    err = capsys.readouterr().err
+    assert "100%" in err and "3/3" in err and "job-" in err and "batches_done=1" in err
+
+
+def test_progress_bar_without_tqdm_prints_lines(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    api = FakeBatchAPI()
+    with api.client() as client:
+        run_batch(client, _prompts(3), progress_bar=True)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[-1].endswith("3/3 requests (0 failed), 1/1 batches done")
+
+
+def test_the_job_never_shows_the_key(tmp_path: Path) -> None:
+    api = FakeBatchAPI()
+    with api.client() as client:
+        job = BatchJob(client, _prompts(1), state_path=tmp_path / "s.json")
+        results = job.wait()
+    for text in (repr(job), repr(results), job.state.model_dump_json(), repr(results[0])):
+        assert API_KEY not in text
+
+
+# -- embeddings ---------------------------------------------------------------------------------
+
+
+def test_embed_batch_returns_vectors_in_order() -> None:
+    api = FakeBatchAPI()
+    texts = ["a", "bb", "ccc", "dddd", "eeeee"]
+    with api.client() as client:
+        vectors = embed_batch(client, texts, model=EMBED_MODEL, texts_per_request=2)
+        assert embed_batch(client, [], model=EMBED_MODEL) == []
+    assert vectors == [[1.0, 0.0], [2.0, 1.0], [3.0, 0.0], [4.0, 1.0], [5.0, 0.0]]
+    line = json.loads(next(iter(api.files.values())).splitlines()[0])
+    assert line["url"] == "/v1/embeddings" and line["body"]["input"] == ["a", "bb"]
+
+
+def test_embed_batch_raises_with_partial_results_when_a_request_fails() -> None:
+    api = FakeBatchAPI()
+    with api.client() as client, pytest.raises(BatchFailedError) as caught:
+        embed_batch(client, ["ok", "FAIL"], model=EMBED_MODEL)
+    assert caught.value.results[0].ok and not caught.value.results[1].ok
+
+
+# -- async twins --------------------------------------------------------------------------------
+
+
+async def test_async_job_runs_resumes_and_cancels(tmp_path: Path) -> None:
+    api = FakeBatchAPI(vocabulary="openai", shape="openai")
+    state_path = tmp_path / "job.json"
+    client = api.async_client()
+    job = AsyncBatchJob(client, _prompts(5), max_requests_per_file=2, state_path=state_path)
+    await job.submit()
+    resumed = AsyncBatchJob.resume(api.async_client(), state_path)
+    results = await resumed.wait()
+    assert results.contents() == [f"echo: q{i}" for i in range(5)]
+    assert api.count("POST", "/batches") == 3
+
+    other = await AsyncBatchJob(client, _prompts(2), max_requests_per_file=1).submit()
+    await other.cancel()
+    cancelled = await other.wait()
+    assert [item.ok for item in cancelled] == [True, True]  # finish_on_cancel=1 per batch
+    assert api.count("POST", "/batches/{batch}/cancel") == 2
+    await client.aclose()
+
+
+async def test_async_helpers_match_the_sync_ones() -> None:
+    api = FakeBatchAPI()
+    client = api.async_client()
+    results = await arun_batch(client, _prompts(3), max_requests_per_file=2)
+    vectors = await aembed_batch(client, ["x", "yy"], model=EMBED_MODEL)
+    assert results.contents() == ["echo: q0", "echo: q1", "echo: q2"]
+    assert vectors == [[1.0, 0.0], [2.0, 0.0]]
+    assert await aembed_batch(client, [], model=EMBED_MODEL) == []
+    with pytest.raises(BatchNotFinishedError):
+        await AsyncBatchJob(client, _prompts(1)).wait(timeout=0)
+    await client.aclose()

@@ -1,0 +1,209 @@
+"""Planning a batch job without I/O: validation, custom ids, splitting, the state file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nebius_inference import InvalidRequestError
+from nebius_inference._batch_plan import (
+    BatchJobState,
+    BatchStateError,
+    describe_batch_errors,
+    line_errors,
+    plan_job,
+    replan_for,
+)
+from nebius_inference.batch import chat_requests, embedding_requests
+from nebius_inference.types import Batch, ChatCompletionRequest, EmbeddingRequest
+
+
+def _chat(model: str, text: str = "hi") -> dict[str, Any]:
+    return {"model": model, "messages": [{"role": "user", "content": text}]}
+
+
+def _lines(part_lines: list[bytes]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in part_lines]
+
+
+def test_lines_carry_unique_custom_ids_method_url_and_body() -> None:
+    state, parts = plan_job([_chat("m", "a"), _chat("m", "b")], job_id="job-x")
+    lines = _lines(parts[0].lines)
+    assert lines == [
+        {"custom_id": "job-x-0", "method": "POST", "url": "/v1/chat/completions",
+         "body": _chat("m", "a")},
+        {"custom_id": "job-x-1", "method": "POST", "url": "/v1/chat/completions",
+         "body": _chat("m", "b")},
+    ]  # fmt: skip
+    assert all(line.endswith(b"\n") for line in parts[0].lines)
+    assert state.total == 2 and state.parts[0].byte_count == len(parts[0].content())
+
+
+def test_split_by_request_count() -> None:
+    state, parts = plan_job([_chat("m") for _ in range(7)], max_requests_per_file=3)
+    assert [p.indices for p in parts] == [[0, 1, 2], [3, 4, 5], [6]]
+    assert [p.index_runs for p in state.parts] == [[(0, 3)], [(3, 6)], [(6, 7)]]
+    assert [p.request_count for p in state.parts] == [3, 3, 1]
+
+
+def test_split_by_bytes() -> None:
+    one = len(plan_job([_chat("m")], job_id="job-x")[1][0].lines[0])
+    requests = [_chat("m") for _ in range(5)]
+    state, parts = plan_job(requests, max_bytes_per_file=2 * one + 1, job_id="job-x")
+    assert [len(p.lines) for p in parts] == [2, 2, 1]
+    assert all(p.byte_count <= 2 * one + 1 for p in state.parts)
+    with pytest.raises(InvalidRequestError, match=r"requests\[0\] takes \d+ bytes"):
+        plan_job([_chat("m")], max_bytes_per_file=10)
+
+
+def test_one_model_per_file_in_order_of_first_appearance() -> None:
+    requests = [_chat("a"), _chat("b"), _chat("a"), _chat("b"), _chat("a")]
+    state, parts = plan_job(requests, max_requests_per_file=2)
+    assert [(p.model, p.indices) for p in parts] == [
+        ("a", [0, 2]),
+        ("a", [4]),
+        ("b", [1, 3]),
+    ]
+    assert state.parts[0].index_runs == [(0, 1), (2, 3)]
+    assert list(state.parts[0].indices()) == [0, 2]
+    for part in parts:
+        assert {line["body"]["model"] for line in _lines(part.lines)} == {part.model}
+
+
+def test_request_objects_and_endpoint_inference() -> None:
+    chat = ChatCompletionRequest(model="m", messages=[{"role": "user", "content": "x"}], top_k=5)
+    state, parts = plan_job([chat])
+    assert state.endpoint == "/v1/chat/completions"
+    assert _lines(parts[0].lines)[0]["body"]["top_k"] == 5
+    state, parts = plan_job(
+        [EmbeddingRequest(model="e", input=["x"]), {"model": "e", "input": "y"}]
+    )
+    assert state.endpoint == "/v1/embeddings"
+    assert _lines(parts[0].lines)[1]["url"] == "/v1/embeddings"
+    with pytest.raises(InvalidRequestError, match="mix chat and embeddings"):
+        plan_job([_chat("m"), {"model": "e", "input": "y"}])
+
+
+def test_bad_requests_are_caught_before_anything_is_sent() -> None:
+    with pytest.raises(InvalidRequestError, match=r"requests\[1\]: .*developer"):
+        plan_job([_chat("m"), {"model": "m", "messages": [{"role": "developer", "content": "x"}]}])
+    with pytest.raises(InvalidRequestError, match=r"requests\[0\] sets stream"):
+        plan_job([{**_chat("m"), "stream": True}])
+    with pytest.raises(InvalidRequestError, match=r"requests\[0\]: .*input"):
+        plan_job([_chat("m")], endpoint="/v1/embeddings")
+    with pytest.raises(InvalidRequestError, match=r"requests\[0\] is str"):
+        plan_job(["hello"])  # type: ignore[list-item]
+    with pytest.raises(InvalidRequestError, match="at least one request"):
+        plan_job([])
+    with pytest.raises(InvalidRequestError, match="max_requests_per_file"):
+        plan_job([_chat("m")], max_requests_per_file=0)
+    with pytest.raises(InvalidRequestError, match="endpoint must be"):
+        plan_job([_chat("m")], endpoint="/v1/completions")  # type: ignore[arg-type]
+
+
+def test_caller_custom_ids_are_used_and_checked() -> None:
+    state, parts = plan_job([_chat("m"), _chat("m")], custom_ids=["first", "second"])
+    assert [line["custom_id"] for line in _lines(parts[0].lines)] == ["first", "second"]
+    lookup = state.index_lookup()
+    assert state.index_of("second", lookup) == 1 and state.index_of("third", lookup) is None
+    with pytest.raises(InvalidRequestError, match="used twice"):
+        plan_job([_chat("m"), _chat("m")], custom_ids=["a", "a"])
+    with pytest.raises(InvalidRequestError, match="1 ids for 2 requests"):
+        plan_job([_chat("m"), _chat("m")], custom_ids=["a"])
+
+
+def test_generated_custom_ids_map_back_to_their_index_only() -> None:
+    state, _ = plan_job([_chat("m") for _ in range(12)], job_id="job-x")
+    assert state.index_lookup() is None
+    assert state.index_of("job-x-11", None) == 11
+    for foreign in ("job-x-12", "job-x-011", "job-y-1", "job-x-", "job-x-1a", "job-x-+1"):
+        assert state.index_of(foreign, None) is None, foreign
+
+
+def test_state_round_trip(tmp_path: Path) -> None:
+    state, _ = plan_job(
+        [_chat("a"), _chat("b"), _chat("a")], metadata={"team": "x"}, max_requests_per_file=1
+    )
+    state.parts[0].input_file_id = "file-1"
+    state.parts[0].update_from(
+        Batch(id="batch_1", status="failed", errors={"data": [{"message": "bad", "line": 1}]})
+    )
+    path = tmp_path / "state.json"
+    state.save(path)
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]  # no temporary left behind
+    loaded = BatchJobState.load(path)
+    assert loaded == state
+    assert loaded.parts[0].line_errors == {1: "bad"} and loaded.parts[0].state == "failed"
+    assert loaded.parts[1].state == "planned" and not loaded.done
+    path.write_text(path.read_text().replace('"version": 1', '"version": 99'))
+    with pytest.raises(BatchStateError, match="version 99"):
+        BatchJobState.load(path)
+
+
+def test_part_states_follow_both_status_vocabularies() -> None:
+    state, _ = plan_job([_chat("m")])
+    part = state.parts[0]
+    assert part.state == "planned" and not part.is_terminal
+    part.input_file_id = "file-1"
+    assert part.state == "uploaded"
+    for status, expected, terminal in [
+        ("validating", "validating", False),
+        ("in_progress", "running", False),
+        ("running", "running", False),
+        ("finalizing", "finalizing", False),
+        ("done", "completed", True),
+        ("completed", "completed", True),
+        ("cancelling", "cancelling", False),
+        ("cancelled", "cancelled", True),
+        ("expired", "expired", True),
+    ]:
+        part.update_from(Batch(id="b", status=status, request_counts={"completed": 1}))
+        assert (part.state, part.is_terminal) == (expected, terminal), status
+    assert part.completed == 1 and part.batch_id == "b"
+
+
+def test_replan_checks_the_requests_are_the_same_job() -> None:
+    requests = [_chat("a"), _chat("b")]
+    state, _ = plan_job(requests, max_requests_per_file=1)
+    assert [p.indices for p in replan_for(state, requests)] == [[0], [1]]
+    with pytest.raises(BatchStateError, match="do not match"):
+        replan_for(state, [_chat("a"), _chat("b", "longer text")])
+
+
+def test_describe_batch_errors() -> None:
+    assert describe_batch_errors(None) is None and describe_batch_errors({}) is None
+    data = {"data": [{"code": "c", "message": f"m{i}", "line": i} for i in range(7)]}
+    assert describe_batch_errors(data) == (
+        "m0 (line 0); m1 (line 1); m2 (line 2); m3 (line 3); m4 (line 4); and 2 more"
+    )
+    assert describe_batch_errors({"detail": "quota"}) == "quota"
+    assert describe_batch_errors("boom") == "boom"
+    assert line_errors(data)[3] == "m3" and line_errors("boom") == {}
+
+
+def test_request_builders() -> None:
+    assert embedding_requests(["a", "b", "c"], model="e", texts_per_request=2, dimensions=8) == [
+        {"model": "e", "input": ["a", "b"], "dimensions": 8},
+        {"model": "e", "input": ["c"], "dimensions": 8},
+    ]
+    assert chat_requests(["q"], model="m", system="be brief", max_tokens=5) == [
+        {
+            "model": "m",
+            "messages": [
+                {"role": "system", "content": "be brief"},
+                {"role": "user", "content": "q"},
+            ],
+            "max_tokens": 5,
+        }
+    ]
+    with pytest.raises(InvalidRequestError, match="list of texts"):
+        embedding_requests("abc", model="e")
+    with pytest.raises(InvalidRequestError, match=r"texts\[1\] is int"):
+        embedding_requests(["a", 1], model="e")  # type: ignore[list-item]
+    with pytest.raises(InvalidRequestError, match="texts_per_request"):
+        embedding_requests(["a"], model="e", texts_per_request=0)
+    with pytest.raises(InvalidRequestError, match="list of prompts"):
+        chat_requests("abc", model="m")
