@@ -1,3 +1,53 @@
 """LangChain integration for the Nebius AI Studio / Token Factory API."""
 
-__all__: list[str] = []
+from ._errors import (
+    NebiusAPIError,
+    NebiusAPIStatusError,
+    NebiusAuthenticationError,
+    NebiusBadRequestError,
+    NebiusConnectionError,
+    NebiusContextOverflowError,
+    NebiusIncompleteStreamError,
+    NebiusInternalServerError,
+    NebiusInvalidRequestError,
+    NebiusNotFoundError,
+    NebiusPermissionDeniedError,
+    NebiusRateLimitError,
+    NebiusRequestTooLargeError,
+    NebiusResponseValidationError,
+    NebiusStreamError,
+    NebiusStreamIdleTimeoutError,
+    NebiusTimeoutError,
+    NebiusUnprocessableEntityError,
+)
+from .chat_models import ChatNebius
+from .embeddings import NebiusEmbeddings
+from .llms import NebiusLLM
+from .rerank import NebiusRerank
+from .tools import NebiusImageGenerationTool
+
+__all__ = [
+    "ChatNebius",
+    "NebiusAPIError",
+    "NebiusAPIStatusError",
+    "NebiusAuthenticationError",
+    "NebiusBadRequestError",
+    "NebiusConnectionError",
+    "NebiusContextOverflowError",
+    "NebiusEmbeddings",
+    "NebiusImageGenerationTool",
+    "NebiusIncompleteStreamError",
+    "NebiusInternalServerError",
+    "NebiusInvalidRequestError",
+    "NebiusLLM",
+    "NebiusNotFoundError",
+    "NebiusPermissionDeniedError",
+    "NebiusRateLimitError",
+    "NebiusRequestTooLargeError",
+    "NebiusRerank",
+    "NebiusResponseValidationError",
+    "NebiusStreamError",
+    "NebiusStreamIdleTimeoutError",
+    "NebiusTimeoutError",
+    "NebiusUnprocessableEntityError",
+]

@@ -208,7 +208,7 @@ def make_status_error(response: httpx.Response) -> APIStatusError:
     hint = HINTS.get(cls, "")
     message = f"Error code: {response.status_code} - {detail}"
     if hint:
-        message = f"{message}. {hint}"
+        message = f"{message.rstrip('. ')}. {hint}"
     return cls(message, response=response, body=body)
 
 

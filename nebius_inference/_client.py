@@ -181,6 +181,9 @@ class NebiusClient(_ClientBase):
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(limits=DEFAULT_LIMITS, follow_redirects=False)
+        if self._owns_http:
+            # A client dropped without close() still frees its sockets.
+            weakref.finalize(self, self._http.close)
 
     # -- plumbing ------------------------------------------------------------------------------
 

@@ -1,0 +1,191 @@
+"""Fields every Nebius LangChain class shares, and its cached ``nebius_inference`` clients.
+
+The key is a ``SecretStr`` read from ``api_key`` (or the older ``nebius_api_key``), then from
+``NEBIUS_API_KEY``; never from ``OPENAI_API_KEY``. The clients are built on first use and kept
+on the instance (in a private attribute, never keyed by credentials), so a model reuses one
+connection pool for all its calls. Construction does no I/O.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from typing import Any
+
+from langchain_core.utils import secret_from_env
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    model_validator,
+)
+from typing_extensions import Self
+
+from nebius_inference import AsyncNebiusClient, ConfigurationError, NebiusClient
+
+__all__ = ["NebiusClientMixin", "accepted_names", "build_model_kwargs"]
+
+DEFAULT_CHAT_MODEL = "meta-llama/Llama-3.3-70B-Instruct"
+_MISSING_KEY = (
+    "No Nebius API key found. Set the NEBIUS_API_KEY environment variable or pass api_key=... "
+    "(create a key in the Nebius Token Factory console)."
+)
+
+
+class _ClientCache:
+    """Holds the clients of one instance. A copy of the instance shares them; a deep copy or
+    an unpickled instance starts empty (clients hold a key and open connections)."""
+
+    __slots__ = ("__weakref__", "async_client", "lock", "sync_client")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.sync_client: NebiusClient | None = None
+        self.async_client: AsyncNebiusClient | None = None
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _ClientCache:
+        return _ClientCache()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_ClientCache, ())
+
+    def __repr__(self) -> str:
+        return "_ClientCache()"
+
+
+def accepted_names(cls: type[BaseModel]) -> set[str]:
+    """Every name a field of ``cls`` accepts: field names, aliases and alias choices."""
+    names: set[str] = set()
+    for name, field in cls.model_fields.items():
+        names.add(name)
+        if field.alias:
+            names.add(field.alias)
+        choices = field.validation_alias
+        if isinstance(choices, AliasChoices):
+            names.update(c for c in choices.choices if isinstance(c, str))
+        elif isinstance(choices, str):
+            names.add(choices)
+    return names
+
+
+def build_model_kwargs(cls: type[BaseModel], values: Any) -> Any:
+    """Move unknown constructor arguments into ``model_kwargs``, with a warning, as LangChain's
+    ``ChatOpenAI`` does; known fields given inside ``model_kwargs`` move back out."""
+    if not isinstance(values, dict):
+        return values
+    names = accepted_names(cls)
+    values = dict(values)
+    extra = dict(values.get("model_kwargs") or {})
+    for name in list(values):
+        if name in names:
+            continue
+        if name in extra:
+            raise ValueError(f"Found {name} supplied twice.")
+        warnings.warn(
+            f"{name} is not a parameter of {cls.__name__}; it was moved to model_kwargs and "
+            "will be sent in the request body. Check that this is what you meant.",
+            UserWarning,
+            stacklevel=4,
+        )
+        extra[name] = values.pop(name)
+    for name in names.intersection(extra) - {"model_kwargs"}:
+        warnings.warn(
+            f"Pass {name} as a parameter of {cls.__name__}, not inside model_kwargs.",
+            UserWarning,
+            stacklevel=4,
+        )
+        values[name] = extra.pop(name)
+    values["model_kwargs"] = extra
+    return values
+
+
+class NebiusClientMixin(BaseModel):
+    """Connection settings shared by every Nebius class, and the clients built from them."""
+
+    # Validation errors must not echo the constructor arguments: they hold the key.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    api_key: SecretStr | None = Field(
+        default_factory=secret_from_env("NEBIUS_API_KEY", default=None),
+        validation_alias=AliasChoices("api_key", "nebius_api_key"),
+    )
+    """Nebius API key; defaults to the ``NEBIUS_API_KEY`` environment variable. Also accepted
+    as ``nebius_api_key``. Never read from ``OPENAI_API_KEY``."""
+
+    base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("base_url", "nebius_api_base")
+    )
+    """API base URL; defaults to ``NEBIUS_BASE_URL``, then ``NEBIUS_API_BASE``, then
+    ``https://api.tokenfactory.nebius.com/v1``. Also accepted as ``nebius_api_base``."""
+
+    timeout: float | None = Field(
+        default=None, validation_alias=AliasChoices("timeout", "request_timeout")
+    )
+    """Seconds for each connect/read/write (default 600)."""
+
+    max_retries: int | None = None
+    """Retries of connection errors, timeouts, 408, 409, 429 and 5xx (default 2). Retries
+    happen in ``nebius_inference`` only; a stream is never retried once it has started."""
+
+    default_headers: dict[str, str] | None = None
+    """Headers sent with every request."""
+
+    stream_idle_timeout: float | None = None
+    """The longest silence allowed inside a stream, in seconds (default 300)."""
+
+    ai_project_id: str | None = None
+    """Sent as the ``ai_project_id`` query parameter (defaults to ``NEBIUS_AI_PROJECT_ID``)."""
+
+    http_client: Any = Field(default=None, exclude=True)
+    """Your own ``httpx.Client`` (proxies, custom TLS, mock transports); you own its lifetime."""
+
+    http_async_client: Any = Field(default=None, exclude=True)
+    """Your own ``httpx.AsyncClient``; you own its lifetime."""
+
+    _clients: _ClientCache = PrivateAttr(default_factory=_ClientCache)
+
+    @model_validator(mode="after")
+    def _check_nebius_api_key(self) -> Self:
+        if self.api_key is None or not self.api_key.get_secret_value().strip():
+            raise ConfigurationError(_MISSING_KEY)
+        return self
+
+    def _client_options(self) -> dict[str, Any]:
+        if self.api_key is None:
+            raise ConfigurationError(_MISSING_KEY)
+        return {
+            "api_key": self.api_key.get_secret_value(),
+            "base_url": self.base_url,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "default_headers": self.default_headers,
+            "ai_project_id": self.ai_project_id,
+            "stream_idle_timeout": self.stream_idle_timeout,
+        }
+
+    def _get_client(self) -> NebiusClient:
+        """The sync client, built on first use."""
+        cache = self._clients
+        if cache.sync_client is None:
+            with cache.lock:
+                if cache.sync_client is None:
+                    # The client closes its own pool when it is garbage-collected.
+                    cache.sync_client = NebiusClient(
+                        **self._client_options(), http_client=self.http_client
+                    )
+        return cache.sync_client
+
+    def _get_async_client(self) -> AsyncNebiusClient:
+        """The async client, built on first use; it works across event loops."""
+        cache = self._clients
+        if cache.async_client is None:
+            with cache.lock:
+                if cache.async_client is None:
+                    cache.async_client = AsyncNebiusClient(
+                        **self._client_options(),
+                        http_client=self.http_async_client,
+                    )
+        return cache.async_client

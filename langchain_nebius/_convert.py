@@ -1,0 +1,553 @@
+"""Pure conversions between LangChain objects and Nebius (OpenAI-shaped) payloads. No I/O.
+
+* LangChain messages -> chat ``messages`` dicts (text, images as ``image_url`` data URLs, tool
+  calls with JSON-string arguments, tool results);
+* tools and ``tool_choice`` -> the ``tools``/``tool_choice`` request fields;
+* a ``ChatCompletion`` -> a ``ChatResult``; streamed chunks -> ``ChatGenerationChunk`` objects
+  (:class:`ChatChunkConverter` keeps the little state a stream needs);
+* API usage -> ``UsageMetadata``; text completions -> ``Generation`` objects.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    ChatMessage,
+    HumanMessage,
+    InvalidToolCall,
+    SystemMessage,
+    ToolCall,
+    ToolMessage,
+)
+from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
+from langchain_core.messages.block_translators.openai import convert_to_openai_data_block
+from langchain_core.messages.content import is_data_content_block
+from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
+from langchain_core.outputs import (
+    ChatGeneration,
+    ChatGenerationChunk,
+    ChatResult,
+    Generation,
+    GenerationChunk,
+)
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
+from nebius_inference.types import (
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatCompletionMessage,
+    Completion,
+    ToolCallDelta,
+    Usage,
+)
+from nebius_inference.types import ToolCall as ApiToolCall
+
+__all__ = [
+    "PROVIDER",
+    "ChatChunkConverter",
+    "chat_result_from_completion",
+    "completion_chunk_to_generation",
+    "completion_to_generations",
+    "format_content",
+    "format_tool",
+    "format_tool_choice",
+    "headers_to_dict",
+    "message_from_api",
+    "message_to_dict",
+    "messages_to_dicts",
+    "parse_tool_calls",
+    "usage_to_metadata",
+]
+
+PROVIDER = "nebius"
+
+# Blocks of a replayed assistant message that the chat API must not receive.
+_DROPPED_BLOCKS = frozenset(
+    {
+        "reasoning",
+        "reasoning_content",
+        "thinking",
+        "redacted_thinking",
+        "tool_use",
+        "tool_call",
+        "tool_call_chunk",
+        "invalid_tool_call",
+        "server_tool_call",
+        "server_tool_result",
+        "function_call",
+    }
+)
+_ROLE_ALIASES = {"developer": "system", "human": "user", "ai": "assistant"}
+
+
+# --- LangChain -> API ----------------------------------------------------------------------
+
+
+def _image_part(block: Mapping[str, Any]) -> dict[str, Any] | None:
+    """An ``image_url`` part from any LangChain image block form, or None if not an image."""
+    kind = block.get("type")
+    if kind == "image_url":
+        image = block.get("image_url")
+        if isinstance(image, str):
+            return {"type": "image_url", "image_url": {"url": image}}
+        if isinstance(image, Mapping) and image.get("url"):
+            return {"type": "image_url", "image_url": dict(image)}
+        raise ValueError("An image_url block needs image_url={'url': ...} or an URL string.")
+    if kind != "image":
+        return None
+    source = block.get("source")
+    if isinstance(source, Mapping):  # Anthropic style
+        if source.get("type") == "base64" and source.get("data"):
+            media = source.get("media_type") or "image/png"
+            return {
+                "type": "image_url",
+                "image_url": {"url": f"data:{media};base64,{source['data']}"},
+            }
+        if source.get("type") == "url" and source.get("url"):
+            return {"type": "image_url", "image_url": {"url": source["url"]}}
+        raise ValueError("An image block's source needs type 'base64' (with data) or 'url'.")
+    url = block.get("url")
+    if url:
+        return {"type": "image_url", "image_url": {"url": url}}
+    data = block.get("base64")
+    if data is None and block.get("source_type") == "base64":
+        data = block.get("data")
+    if data:
+        mime = block.get("mime_type")
+        if not mime:
+            raise ValueError("A base64 image block needs a mime_type (e.g. 'image/png').")
+        return {"type": "image_url", "image_url": {"url": f"data:{mime};base64,{data}"}}
+    if block.get("file_id") or block.get("source_type") == "id":
+        raise ValueError(
+            "Nebius cannot read images by file id: send the image as base64 or as an URL."
+        )
+    raise ValueError("An image block needs 'url' or 'base64' (with 'mime_type').")
+
+
+def format_content(content: str | list[str | dict[str, Any]], role: str) -> Any:
+    """Message content in the chat API's form.
+
+    Strings stay strings. Lists become OpenAI content parts: text stays text, every LangChain
+    image form becomes an ``image_url`` part (data URLs for base64), other standard data blocks
+    go through LangChain's OpenAI formatter, and blocks the API must not receive back
+    (reasoning, tool calls inside content) are dropped. A list of text parts only is joined
+    into one string: every backend accepts that, for every role.
+    """
+    if isinstance(content, str):
+        return content
+    parts: list[dict[str, Any]] = []
+    for block in content:
+        if isinstance(block, str):
+            parts.append({"type": "text", "text": block})
+            continue
+        kind = block.get("type")
+        if kind in _DROPPED_BLOCKS:
+            continue
+        if kind == "text":
+            parts.append({"type": "text", "text": str(block.get("text", ""))})
+            continue
+        image = _image_part(block)
+        if image is not None:
+            parts.append(image)
+        elif is_data_content_block(block):
+            parts.append(convert_to_openai_data_block(block))
+        elif kind == "non_standard" and isinstance(block.get("value"), Mapping):
+            parts.append(dict(block["value"]))
+        else:
+            parts.append(dict(block))
+    if all(part.get("type") == "text" for part in parts):
+        return "".join(str(part["text"]) for part in parts)
+    return parts
+
+
+def _tool_call_to_dict(call: ToolCall) -> dict[str, Any]:
+    return {
+        "id": call["id"],
+        "type": "function",
+        "function": {
+            "name": call["name"],
+            "arguments": json.dumps(call["args"], ensure_ascii=False),
+        },
+    }
+
+
+def _invalid_tool_call_to_dict(call: InvalidToolCall) -> dict[str, Any]:
+    return {
+        "id": call["id"],
+        "type": "function",
+        "function": {"name": call["name"], "arguments": call["args"] or ""},
+    }
+
+
+def message_to_dict(message: BaseMessage) -> dict[str, Any]:
+    """One LangChain message as a chat API message."""
+    if isinstance(message, HumanMessage):
+        role = "user"
+    elif isinstance(message, AIMessage):
+        role = "assistant"
+    elif isinstance(message, SystemMessage):
+        role = "system"
+    elif isinstance(message, ToolMessage):
+        role = "tool"
+    elif isinstance(message, ChatMessage):
+        role = _ROLE_ALIASES.get(message.role, message.role)
+    else:
+        raise TypeError(
+            f"Nebius chat cannot send a {type(message).__name__}; use HumanMessage, AIMessage, "
+            "SystemMessage or ToolMessage."
+        )
+    result: dict[str, Any] = {"role": role, "content": format_content(message.content, role)}
+    if role == "tool":
+        assert isinstance(message, ToolMessage)
+        result["tool_call_id"] = message.tool_call_id
+        return result
+    if message.name:
+        result["name"] = message.name
+    if isinstance(message, AIMessage):
+        calls = [_tool_call_to_dict(c) for c in message.tool_calls]
+        calls += [_invalid_tool_call_to_dict(c) for c in message.invalid_tool_calls]
+        if not calls and isinstance(message.additional_kwargs.get("tool_calls"), list):
+            calls = [
+                {k: v for k, v in raw.items() if k in ("id", "type", "function")}
+                for raw in message.additional_kwargs["tool_calls"]
+            ]
+        if calls:
+            result["tool_calls"] = calls
+            if not result["content"]:
+                result["content"] = None
+    return result
+
+
+def messages_to_dicts(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
+    return [message_to_dict(m) for m in messages]
+
+
+def format_tool(tool: Any, *, strict: bool | None = None) -> dict[str, Any]:
+    """Any LangChain tool form (BaseTool, function, pydantic model, TypedDict, JSON schema,
+    OpenAI tool dict) as a ``tools`` entry."""
+    return convert_to_openai_tool(tool, strict=strict)
+
+
+def format_tool_choice(tool_choice: Any, tool_names: Sequence[str]) -> str | dict[str, Any] | None:
+    """LangChain's ``tool_choice`` as the API's: a tool name -> that function; ``"any"``,
+    ``"required"`` or ``True`` -> ``"required"``; ``"auto"``/``"none"`` unchanged."""
+    if tool_choice is None or tool_choice is False:
+        return None
+    if tool_choice is True or tool_choice in ("any", "required"):
+        return "required"
+    if tool_choice in ("auto", "none"):
+        return str(tool_choice)
+    if isinstance(tool_choice, str):
+        if tool_names and tool_choice not in tool_names:
+            raise ValueError(
+                f"tool_choice={tool_choice!r} names no bound tool; the tools are "
+                f"{', '.join(tool_names)}."
+            )
+        return {"type": "function", "function": {"name": tool_choice}}
+    if isinstance(tool_choice, Mapping):
+        return dict(tool_choice)
+    raise ValueError(
+        f"Unsupported tool_choice {tool_choice!r}: pass a tool name, 'auto', 'none', 'any', "
+        "'required', True, or an OpenAI tool_choice dict."
+    )
+
+
+# --- API -> LangChain ----------------------------------------------------------------------
+
+
+def usage_to_metadata(usage: Usage) -> UsageMetadata:
+    """API usage as LangChain ``UsageMetadata`` (reasoning tokens and cache reads included
+    when the backend reports them)."""
+    total = usage.total_tokens or usage.prompt_tokens + usage.completion_tokens
+    metadata = cast(
+        "UsageMetadata",
+        {
+            "input_tokens": usage.prompt_tokens,
+            "output_tokens": usage.completion_tokens,
+            "total_tokens": total,
+        },
+    )
+    if usage.cached_prompt_tokens is not None:
+        metadata["input_token_details"] = InputTokenDetails(cache_read=usage.cached_prompt_tokens)
+    if usage.reasoning is not None:
+        metadata["output_token_details"] = OutputTokenDetails(reasoning=usage.reasoning)
+    return metadata
+
+
+def headers_to_dict(headers: Mapping[str, str]) -> dict[str, str]:
+    return {str(k).lower(): str(v) for k, v in headers.items()}
+
+
+def parse_tool_calls(
+    raw_calls: Sequence[ApiToolCall],
+) -> tuple[list[ToolCall], list[InvalidToolCall]]:
+    """Tool calls with parsed arguments; calls whose arguments are not a JSON object become
+    ``invalid_tool_calls`` (with the raw text and the reason) instead of raising."""
+    calls: list[ToolCall] = []
+    invalid: list[InvalidToolCall] = []
+    for raw in raw_calls:
+        text = raw.function.arguments or ""
+        name = raw.function.name
+        try:
+            args = json.loads(text, strict=False) if text.strip() else {}
+        except json.JSONDecodeError as exc:
+            invalid.append(
+                invalid_tool_call(
+                    name=name, args=text, id=raw.id, error=f"Arguments are not JSON: {exc}"
+                )
+            )
+            continue
+        if not isinstance(args, dict):
+            invalid.append(
+                invalid_tool_call(
+                    name=name,
+                    args=text,
+                    id=raw.id,
+                    error=f"Arguments must be a JSON object, got {type(args).__name__}.",
+                )
+            )
+            continue
+        calls.append(tool_call(name=name, args=args, id=raw.id))
+    return calls, invalid
+
+
+def message_from_api(message: ChatCompletionMessage) -> AIMessage:
+    """A reply message as an ``AIMessage``; reasoning goes to
+    ``additional_kwargs["reasoning_content"]`` (LangChain derives the standard reasoning
+    content block from it)."""
+    additional: dict[str, Any] = {}
+    if message.reasoning_text:
+        additional["reasoning_content"] = message.reasoning_text
+    if message.refusal:
+        additional["refusal"] = message.refusal
+    calls, invalid = parse_tool_calls(message.tool_calls or [])
+    return AIMessage(
+        content=message.content or "",
+        additional_kwargs=additional,
+        tool_calls=calls,
+        invalid_tool_calls=invalid,
+    )
+
+
+def chat_result_from_completion(
+    completion: ChatCompletion,
+    *,
+    model: str,
+    headers: Mapping[str, str] | None = None,
+) -> ChatResult:
+    """A ``ChatResult`` with usage and metadata (``model_name``, ``finish_reason``, ``id``,
+    ``system_fingerprint``, ``logprobs``, ``model_provider``, ``headers`` if given).
+
+    ``model`` is the requested model, used when the reply does not name one.
+    """
+    usage = usage_to_metadata(completion.usage) if completion.usage else None
+    token_usage = completion.usage.model_dump(exclude_none=True) if completion.usage else {}
+    model_name = completion.model or model
+    metadata: dict[str, Any] = {
+        "model_name": model_name,
+        "model_provider": PROVIDER,
+        "id": completion.id or None,
+        "system_fingerprint": completion.system_fingerprint,
+        "token_usage": token_usage,
+    }
+    if completion.service_tier:
+        metadata["service_tier"] = completion.service_tier
+    if headers is not None:
+        metadata["headers"] = headers_to_dict(headers)
+    generations = []
+    for choice in completion.choices:
+        message = message_from_api(choice.message)
+        message.usage_metadata = usage
+        message.response_metadata = dict(metadata)
+        info: dict[str, Any] = {"finish_reason": choice.finish_reason}
+        if choice.logprobs is not None:
+            info["logprobs"] = choice.logprobs.model_dump(exclude_none=True)
+        generations.append(ChatGeneration(message=message, generation_info=info))
+    llm_output = {
+        "token_usage": token_usage,
+        "model_name": model_name,
+        "model_provider": PROVIDER,
+        "id": completion.id or None,
+        "system_fingerprint": completion.system_fingerprint,
+    }
+    return ChatResult(generations=generations, llm_output=llm_output)
+
+
+@dataclass
+class _ToolSlot:
+    index: int
+    id: str
+    name: str | None = None
+
+
+_USAGE_FIELDS = ("input", "output", "total", "reasoning", "cache_read")
+
+
+def _usage_numbers(usage: Usage) -> dict[str, int | None]:
+    return {
+        "input": usage.prompt_tokens,
+        "output": usage.completion_tokens,
+        "total": usage.total_tokens or usage.prompt_tokens + usage.completion_tokens,
+        "reasoning": usage.reasoning,
+        "cache_read": usage.cached_prompt_tokens,
+    }
+
+
+class ChatChunkConverter:
+    """Turns one stream's chunks into ``ChatGenerationChunk`` objects.
+
+    It keeps what LangChain's chunk merging needs to add up right:
+
+    * each tool call gets its own index and id once (some providers repeat the id and name in
+      every chunk; merged, they would be glued together), and a generated id when the provider
+      sends none;
+    * usage is emitted as increments, so a provider that repeats the running usage in several
+      chunks is not counted twice, and only one chunk carries the input tokens;
+    * ``model_name``, ``id``, ``system_fingerprint`` and the headers are set on one chunk only.
+    """
+
+    def __init__(self, *, model: str, headers: Mapping[str, str] | None = None) -> None:
+        self._model = model
+        self._headers = headers_to_dict(headers) if headers is not None else None
+        self._slots: dict[int, _ToolSlot] = {}
+        self._next_index = 0
+        self._usage_sent: dict[str, int | None] = dict.fromkeys(_USAGE_FIELDS)
+        self._metadata_sent = False
+
+    def _usage_increment(self, usage: Usage) -> UsageMetadata | None:
+        now = _usage_numbers(usage)
+        before = self._usage_sent
+        diff = {k: (now[k] or 0) - (before[k] or 0) for k in _USAGE_FIELDS}
+        first = before["input"] is None
+        self._usage_sent = now
+        if not first and not any(diff.values()):
+            return None
+        metadata = cast(
+            "UsageMetadata",
+            {
+                "input_tokens": diff["input"],
+                "output_tokens": diff["output"],
+                "total_tokens": diff["total"],
+            },
+        )
+        if now["cache_read"] is not None:
+            metadata["input_token_details"] = InputTokenDetails(cache_read=diff["cache_read"])
+        if now["reasoning"] is not None:
+            metadata["output_token_details"] = OutputTokenDetails(reasoning=diff["reasoning"])
+        return metadata
+
+    def _tool_call_chunks(self, deltas: Sequence[ToolCallDelta]) -> list[Any]:
+        chunks = []
+        for delta in deltas:
+            slot = self._slots.get(delta.index)
+            name = delta.function.name if delta.function else None
+            args = delta.function.arguments if delta.function else None
+            emit_id: str | None = None
+            if slot is None or (delta.id and delta.id != slot.id):
+                slot = _ToolSlot(
+                    index=self._next_index, id=delta.id or f"call_{uuid.uuid4().hex[:24]}"
+                )
+                self._next_index += 1
+                self._slots[delta.index] = slot
+                emit_id = slot.id
+            emit_name: str | None = None
+            if name and name != slot.name:
+                slot.name = name if slot.name is None else slot.name + name
+                emit_name = name
+            chunks.append(tool_call_chunk(name=emit_name, args=args, id=emit_id, index=slot.index))
+        return chunks
+
+    def _metadata(self, chunk: ChatCompletionChunk) -> dict[str, Any]:
+        self._metadata_sent = True
+        metadata: dict[str, Any] = {"model_name": chunk.model or self._model}
+        if chunk.id:
+            metadata["id"] = chunk.id
+        if chunk.system_fingerprint:
+            metadata["system_fingerprint"] = chunk.system_fingerprint
+        if chunk.service_tier:
+            metadata["service_tier"] = chunk.service_tier
+        return metadata
+
+    def convert(self, chunk: ChatCompletionChunk) -> ChatGenerationChunk | None:
+        """The LangChain chunk for one API chunk, or None when it carries nothing."""
+        usage = self._usage_increment(chunk.usage) if chunk.usage is not None else None
+        response_metadata: dict[str, Any] = {"model_provider": PROVIDER}
+        if self._headers is not None:
+            response_metadata["headers"] = self._headers
+            self._headers = None
+        info: dict[str, Any] = {}
+        choice = next((c for c in chunk.choices if c.index == 0), None)
+        if choice is None:
+            if usage is None and "headers" not in response_metadata:
+                return None
+            if not self._metadata_sent and usage is not None:
+                info.update(self._metadata(chunk))
+            message = AIMessageChunk(
+                content="", usage_metadata=usage, response_metadata=response_metadata
+            )
+            return ChatGenerationChunk(message=message, generation_info=info or None)
+        delta = choice.delta
+        additional: dict[str, Any] = {}
+        if delta.reasoning_text:
+            additional["reasoning_content"] = delta.reasoning_text
+        if delta.refusal:
+            additional["refusal"] = delta.refusal
+        message = AIMessageChunk(
+            content=delta.content or "",
+            additional_kwargs=additional,
+            tool_call_chunks=self._tool_call_chunks(delta.tool_calls or []),
+            usage_metadata=usage,
+            response_metadata=response_metadata,
+        )
+        if choice.finish_reason:
+            info["finish_reason"] = choice.finish_reason
+            if not self._metadata_sent:
+                info.update(self._metadata(chunk))
+        if choice.logprobs is not None:
+            info["logprobs"] = choice.logprobs.model_dump(exclude_none=True)
+        return ChatGenerationChunk(message=message, generation_info=info or None)
+
+
+# --- text completions ----------------------------------------------------------------------
+
+
+def completion_to_generations(completion: Completion, n_prompts: int, n: int) -> list[list[Any]]:
+    """Split a completion's choices into ``n`` generations per prompt (choice ``i`` belongs
+    to prompt ``i // n``)."""
+    ordered = sorted(completion.choices, key=lambda c: c.index)
+    groups: list[list[Any]] = [[] for _ in range(n_prompts)]
+    for position, choice in enumerate(ordered):
+        prompt = min(position // max(n, 1), n_prompts - 1)
+        info: dict[str, Any] = {"finish_reason": choice.finish_reason}
+        if choice.logprobs is not None:
+            info["logprobs"] = choice.logprobs.model_dump(exclude_none=True)
+        groups[prompt].append(Generation(text=choice.text, generation_info=info))
+    return groups
+
+
+def completion_chunk_to_generation(chunk: Completion) -> GenerationChunk | None:
+    """The ``GenerationChunk`` of one streamed completion event: its text, ``finish_reason``,
+    ``logprobs`` and, on the event that carries it, ``token_usage``. None for an empty event."""
+    info: dict[str, Any] = {}
+    text = ""
+    if chunk.choices:
+        choice = chunk.choices[0]
+        text = choice.text
+        if choice.finish_reason:
+            info["finish_reason"] = choice.finish_reason
+            info["model_name"] = chunk.model
+        if choice.logprobs is not None:
+            info["logprobs"] = choice.logprobs.model_dump(exclude_none=True)
+    if chunk.usage is not None:
+        info["token_usage"] = chunk.usage.model_dump(exclude_none=True)
+    if not chunk.choices and not info:
+        return None
+    return GenerationChunk(text=text, generation_info=info or None)
