@@ -1,3 +1,23 @@
-"""LlamaIndex integration for the Nebius AI Studio / Token Factory API."""
+"""LlamaIndex integration for the Nebius AI Studio / Token Factory API.
 
-__all__: list[str] = []
+>>> from llama_index.core import Settings
+>>> from llama_index_nebius import NebiusEmbedding, NebiusLLM
+>>> Settings.llm = NebiusLLM(model="meta-llama/Llama-3.3-70B-Instruct")  # reads NEBIUS_API_KEY
+>>> Settings.embed_model = NebiusEmbedding()
+
+``NebiusImageToolSpec`` gives agents an image-generation tool and ``NebiusRerank`` reranks
+retrieved nodes.
+"""
+
+from .embeddings import NebiusEmbedding
+from .llms import NebiusLLM, StructuredOutputError
+from .postprocessors import NebiusRerank
+from .tools import NebiusImageToolSpec
+
+__all__ = [
+    "NebiusEmbedding",
+    "NebiusImageToolSpec",
+    "NebiusLLM",
+    "NebiusRerank",
+    "StructuredOutputError",
+]

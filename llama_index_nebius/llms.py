@@ -1,0 +1,530 @@
+"""``NebiusLLM``: a LlamaIndex ``FunctionCallingLLM`` over the Nebius chat completions API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, Generator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+    ToolCallBlock,
+)
+from llama_index.core.bridge.pydantic import BaseModel, Field, PrivateAttr
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
+from llama_index.core.instrumentation.events.llm import (
+    LLMStructuredPredictEndEvent,
+    LLMStructuredPredictStartEvent,
+)
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.program.streaming_utils import process_streaming_content_incremental
+from llama_index.core.prompts import BasePromptTemplate
+from llama_index.core.types import PydanticProgramMode
+from typing_extensions import Self, override
+
+from nebius_inference import AsyncNebiusClient, NebiusClient
+from nebius_inference.types import Model as ModelInfo
+
+from ._common import NebiusConnection
+from ._convert import (
+    CALL_OPTIONS,
+    StreamAccumulator,
+    StructuredOutputError,
+    chat_response_from_completion,
+    merge_body,
+    parse_structured,
+    resolve_tool_choice,
+    to_nebius_messages,
+    tool_selections,
+    usage_kwargs,
+    with_schema_instruction,
+)
+from ._models import build_metadata
+
+if TYPE_CHECKING:
+    from llama_index.core.program.utils import FlexibleModel
+    from llama_index.core.tools.types import BaseTool
+
+__all__ = ["DEFAULT_MODEL", "NebiusLLM", "StructuredOutputError"]
+
+DEFAULT_MODEL = "meta-llama/Llama-3.3-70B-Instruct"
+
+M = TypeVar("M", bound=BaseModel)
+
+logger = logging.getLogger(__name__)
+dispatcher = get_dispatcher(__name__)
+
+# Keyword arguments LlamaIndex passes around that are not request fields.
+_FRAMEWORK_KWARGS = frozenset(
+    {
+        "verbose",
+        "allow_parallel_tool_calls",
+        "tool_required",
+        "error_on_no_tool_call",
+        "error_on_tool_error",
+        "formatted",
+        "use_chat_completions",
+        "strict",
+        "stream",
+    }
+)
+
+
+class NebiusLLM(NebiusConnection, FunctionCallingLLM):
+    """Nebius AI Studio / Token Factory chat models for LlamaIndex.
+
+    >>> from llama_index_nebius import NebiusLLM
+    >>> llm = NebiusLLM(model="meta-llama/Llama-3.3-70B-Instruct")  # reads NEBIUS_API_KEY
+    >>> llm.complete("Say hi").text
+
+    Works with agents (``FunctionAgent``, ``AgentWorkflow``), structured output
+    (``structured_predict`` and ``as_structured_llm``, through ``guided_json``), images
+    (``ImageBlock`` in chat messages) and reasoning models (``ThinkingBlock``). Token usage is
+    in ``response.additional_kwargs`` and ``response.raw.usage``, streams included.
+
+    ``metadata`` comes from a table of known models; ``fetch_metadata=True`` (or
+    :meth:`from_model_listing`) reads the verbose model listing instead, and explicit
+    ``context_window`` / ``is_function_calling_model`` win over both. Per-call keyword
+    arguments win over ``additional_kwargs``, which win over the fields; unknown ones
+    (``top_k``, ``guided_regex``, ``chat_template_kwargs``...) are sent as they are.
+    """
+
+    model: str = Field(default=DEFAULT_MODEL, description="The model id (case-sensitive).")
+    temperature: float | None = Field(
+        default=None, ge=0, le=2, description="Sampling temperature (server default if unset)."
+    )
+    max_tokens: int | None = Field(
+        default=None, ge=1, description="Most tokens to generate (server default if unset)."
+    )
+    reasoning_effort: str | None = Field(
+        default=None, description="For reasoning models: low, medium or high."
+    )
+    additional_kwargs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Other request fields sent with every call (top_p, top_k, guided_*, ...).",
+    )
+    context_window: int | None = Field(
+        default=None, gt=0, description="Override the context window from the model table."
+    )
+    is_function_calling_model: bool | None = Field(
+        default=None, description="Override whether the model supports tool calling."
+    )
+    is_chat_model: bool = Field(default=True, description="Nebius models are chat models.")
+    fetch_metadata: bool = Field(
+        default=False,
+        description="Read context length and features from the verbose model listing when "
+        "the LLM is built (one GET /v1/models?verbose=true).",
+    )
+
+    _model_info: ModelInfo | None = PrivateAttr(default=None)
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        client: NebiusClient | None = None,
+        async_client: AsyncNebiusClient | None = None,
+        http_client: Any = None,
+        async_http_client: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(model=model, **kwargs)
+        self._setup_clients(client, async_client, http_client, async_http_client)
+        if self.fetch_metadata:
+            self.refresh_metadata()
+
+    @classmethod
+    @override
+    def class_name(cls) -> str:
+        return "NebiusLLM"
+
+    # -- metadata ------------------------------------------------------------------------------
+
+    @classmethod
+    def from_model_listing(cls, model: str = DEFAULT_MODEL, **kwargs: Any) -> Self:
+        """Build the LLM with metadata read from the verbose model listing."""
+        return cls(model=model, fetch_metadata=True, **kwargs)
+
+    def refresh_metadata(self) -> ModelInfo | None:
+        """Read this model's entry from the verbose listing; ``None`` if it is not listed."""
+        return self._set_model_info(self.client.list_models(verbose=True).get(self.model))
+
+    async def arefresh_metadata(self) -> ModelInfo | None:
+        """Async twin of :meth:`refresh_metadata`."""
+        listing = await self.async_client.list_models(verbose=True)
+        return self._set_model_info(listing.get(self.model))
+
+    def _set_model_info(self, info: ModelInfo | None) -> ModelInfo | None:
+        if info is None:
+            logger.warning(
+                "Model %r is not in the model listing; using the built-in metadata.", self.model
+            )
+        self._model_info = info
+        return info
+
+    @property
+    @override
+    def metadata(self) -> LLMMetadata:
+        return build_metadata(
+            self.model,
+            listing=self._model_info,
+            context_window=self.context_window,
+            is_function_calling_model=self.is_function_calling_model,
+            is_chat_model=self.is_chat_model,
+            max_tokens=self.max_tokens,
+        )
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def _build_chat_body(
+        self, messages: Sequence[ChatMessage], *, stream: bool = False, **kwargs: Any
+    ) -> dict[str, Any]:
+        """The JSON body of a chat completion, without sending it (reused by batch jobs).
+
+        Fields, then ``additional_kwargs``, then ``kwargs``: later wins, ``None`` unsets, and
+        each layer's ``extra_body`` is merged into it. Per-call options (``extra_headers``,
+        ``extra_query``, ``timeout``) are not part of the body.
+        """
+        defaults = {
+            "model": self.model,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "reasoning_effort": self.reasoning_effort,
+        }
+        call = {
+            k: v for k, v in kwargs.items() if k not in CALL_OPTIONS and k not in _FRAMEWORK_KWARGS
+        }
+        body = merge_body(defaults, self.additional_kwargs, call)
+        if not stream:
+            body.pop("stream_options", None)
+        body["messages"] = to_nebius_messages(messages)
+        return body
+
+    def _request(
+        self, messages: Sequence[ChatMessage], stream: bool, kwargs: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        options = {k: kwargs[k] for k in CALL_OPTIONS if kwargs.get(k) is not None}
+        return self._build_chat_body(messages, stream=stream, **kwargs), options
+
+    def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        body, options = self._request(messages, False, kwargs)
+        return chat_response_from_completion(self.client.create_chat_completion(body, **options))
+
+    async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        body, options = self._request(messages, False, kwargs)
+        reply = await self.async_client.create_chat_completion(body, **options)
+        return chat_response_from_completion(reply)
+
+    def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        body, options = self._request(messages, True, kwargs)
+        client = self.client
+
+        def gen() -> ChatResponseGen:
+            acc = StreamAccumulator()
+            with client.stream_chat_completion(body, **options) as stream:
+                for chunk in stream:
+                    yield acc.feed(chunk)
+            if acc.tools and not acc.finished:
+                yield _final(acc)
+
+        return gen()
+
+    def _astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
+        body, options = self._request(messages, True, kwargs)
+        aclient = self.async_client
+
+        async def gen() -> ChatResponseAsyncGen:
+            acc = StreamAccumulator()
+            stream = await aclient.stream_chat_completion(body, **options)
+            async with stream:
+                async for chunk in stream:
+                    yield acc.feed(chunk)
+            if acc.tools and not acc.finished:
+                yield _final(acc)
+
+        return gen()
+
+    # -- LlamaIndex endpoints ------------------------------------------------------------------
+
+    @override
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return self._chat(messages, **kwargs)
+
+    @override
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return await self._achat(messages, **kwargs)
+
+    @override
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        return self._stream_chat(messages, **kwargs)
+
+    @override
+    @llm_chat_callback()
+    async def astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        return self._astream_chat(messages, **kwargs)
+
+    @override
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        return _to_completion(self._chat([_user(prompt)], **kwargs))
+
+    @override
+    @llm_completion_callback()
+    async def acomplete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponse:
+        return _to_completion(await self._achat([_user(prompt)], **kwargs))
+
+    @override
+    @llm_completion_callback()
+    def stream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseGen:
+        chats = self._stream_chat([_user(prompt)], **kwargs)
+
+        def gen() -> CompletionResponseGen:
+            for response in chats:
+                yield _to_completion(response)
+
+        return gen()
+
+    @override
+    @llm_completion_callback()
+    async def astream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseAsyncGen:
+        chats = self._astream_chat([_user(prompt)], **kwargs)
+
+        async def gen() -> CompletionResponseAsyncGen:
+            async for response in chats:
+                yield _to_completion(response)
+
+        return gen()
+
+    # -- tools ---------------------------------------------------------------------------------
+
+    @override
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        tool_choice: str | dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """The ``chat`` arguments for a tool-calling turn (the history is not modified)."""
+        specs = [tool.metadata.to_openai_tool(skip_length_check=True) for tool in tools]
+        messages = list(chat_history or [])
+        if isinstance(user_msg, str):
+            user_msg = _user(user_msg)
+        if user_msg is not None:
+            messages.append(user_msg)
+        prepared: dict[str, Any] = {"messages": messages, **kwargs}
+        if specs:
+            prepared["tools"] = specs
+            prepared["tool_choice"] = resolve_tool_choice(tool_choice, tool_required)
+        return prepared
+
+    @override
+    def _validate_chat_with_tools_response(
+        self,
+        response: ChatResponse,
+        tools: Sequence[BaseTool],
+        allow_parallel_tool_calls: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        """Keep only the first tool call unless parallel calls are allowed."""
+        if allow_parallel_tool_calls:
+            return response
+        message = response.message
+        calls = [b for b in message.blocks if isinstance(b, ToolCallBlock)]
+        if len(calls) > 1:
+            message.blocks = [
+                b for b in message.blocks if not isinstance(b, ToolCallBlock) or b is calls[0]
+            ]
+            legacy = message.additional_kwargs.get("tool_calls")
+            if isinstance(legacy, list):
+                message.additional_kwargs["tool_calls"] = legacy[:1]
+        return response
+
+    @override
+    def get_tool_calls_from_response(
+        self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any
+    ) -> list[ToolSelection]:
+        selections = tool_selections(response.message)
+        if not selections and error_on_no_tool_call:
+            text = (response.message.content or "")[:200]
+            raise ValueError(f"Expected at least one tool call, but the reply had none: {text!r}")
+        return selections
+
+    # -- structured output ---------------------------------------------------------------------
+
+    def _uses_guided_json(self) -> bool:
+        return self.pydantic_program_mode == PydanticProgramMode.DEFAULT
+
+    def _structured_call(
+        self,
+        output_cls: type[BaseModel],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None,
+        prompt_args: dict[str, Any],
+    ) -> tuple[list[ChatMessage], dict[str, Any]]:
+        """Messages and kwargs for a ``guided_json`` call: the schema goes in ``guided_json``
+        with ``response_format: json_object``, and no ``tools``/``tool_choice`` are sent."""
+        schema = output_cls.model_json_schema()
+        messages = self._extend_messages(prompt.format_messages(**prompt_args))
+        kwargs = {k: v for k, v in (llm_kwargs or {}).items() if k not in ("tool_choice", "tools")}
+        kwargs["guided_json"] = schema
+        kwargs["response_format"] = {"type": "json_object"}
+        return with_schema_instruction(messages, schema), kwargs
+
+    @override
+    def structured_predict(
+        self,
+        output_cls: type[M],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> M:
+        """Predict an ``output_cls`` instance; raises :class:`StructuredOutputError` (with the
+        raw text) when the reply does not validate."""
+        if not self._uses_guided_json():
+            predicted: M = super().structured_predict(output_cls, prompt, llm_kwargs, **prompt_args)
+            return predicted
+        _start_event(output_cls, prompt, prompt_args)
+        messages, kwargs = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
+        result = parse_structured(output_cls, self.chat(messages, **kwargs).message.content or "")
+        dispatcher.event(LLMStructuredPredictEndEvent(output=result))
+        return result
+
+    @override
+    async def astructured_predict(
+        self,
+        output_cls: type[M],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> M:
+        """Async twin of :meth:`structured_predict`."""
+        if not self._uses_guided_json():
+            apredicted: M = await super().astructured_predict(
+                output_cls, prompt, llm_kwargs, **prompt_args
+            )
+            return apredicted
+        _start_event(output_cls, prompt, prompt_args)
+        messages, kwargs = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
+        reply = await self.achat(messages, **kwargs)
+        result = parse_structured(output_cls, reply.message.content or "")
+        dispatcher.event(LLMStructuredPredictEndEvent(output=result))
+        return result
+
+    @override
+    def _structured_stream_call(
+        self,
+        output_cls: type[M],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Generator[M | list[M] | FlexibleModel | list[FlexibleModel], None, None]:
+        if not self._uses_guided_json():
+            return super()._structured_stream_call(
+                output_cls,
+                prompt,  # type: ignore[arg-type]
+                llm_kwargs,
+                **prompt_args,
+            )
+        messages, kwargs = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
+        responses = self.stream_chat(messages, **kwargs)
+
+        def gen() -> Generator[M | FlexibleModel, None, None]:
+            current: M | FlexibleModel | None = None
+            text = ""
+            for response in responses:
+                text = response.message.content or ""
+                current = process_streaming_content_incremental(response, output_cls, current)
+                yield current
+            final = parse_structured(output_cls, text)
+            if final != current:
+                yield final
+
+        return gen()
+
+    @override
+    async def _structured_astream_call(
+        self,
+        output_cls: type[M],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> AsyncGenerator[M | list[M] | FlexibleModel | list[FlexibleModel], None]:
+        if not self._uses_guided_json():
+            return await super()._structured_astream_call(
+                output_cls,
+                prompt,  # type: ignore[arg-type]
+                llm_kwargs,
+                **prompt_args,
+            )
+        messages, kwargs = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
+        responses = await self.astream_chat(messages, **kwargs)
+
+        async def gen() -> AsyncGenerator[M | FlexibleModel, None]:
+            current: M | FlexibleModel | None = None
+            text = ""
+            async for response in responses:
+                text = response.message.content or ""
+                current = process_streaming_content_incremental(response, output_cls, current)
+                yield current
+            final = parse_structured(output_cls, text)
+            if final != current:
+                yield final
+
+        return gen()
+
+
+def _user(prompt: str) -> ChatMessage:
+    return ChatMessage(role=MessageRole.USER, content=prompt)
+
+
+def _to_completion(response: ChatResponse) -> CompletionResponse:
+    return CompletionResponse(
+        text=response.message.content or "",
+        delta=response.delta,
+        raw=response.raw,
+        logprobs=response.logprobs,
+        additional_kwargs=response.additional_kwargs,
+    )
+
+
+def _final(acc: StreamAccumulator) -> ChatResponse:
+    """A last response for a stream that ended without ``finish_reason``: ids and arguments
+    of its tool calls are completed."""
+    acc.finished = True
+    return ChatResponse(message=acc.message(), delta="", additional_kwargs=usage_kwargs(acc.usage))
+
+
+def _start_event(
+    output_cls: type[BaseModel], prompt: BasePromptTemplate, prompt_args: dict[str, Any]
+) -> None:
+    dispatcher.event(
+        LLMStructuredPredictStartEvent(
+            output_cls=output_cls, template=prompt, template_args=prompt_args
+        )
+    )

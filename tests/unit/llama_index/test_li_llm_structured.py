@@ -1,0 +1,130 @@
+"""Structured output through guided_json, validated on our side."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+from llama_index.core.base.llms.types import ChatMessage
+from llama_index.core.prompts import PromptTemplate
+from llama_index.core.types import PydanticProgramMode
+from pydantic import BaseModel
+from unit.llama_index.li_fakes import FakeNebius, chat_json, chunk, sse, tool_call, usage_chunk
+
+from llama_index_nebius import NebiusLLM
+from llama_index_nebius.llms import StructuredOutputError
+
+MakeLLM = Callable[..., NebiusLLM]
+PROMPT = PromptTemplate("Invent a {kind}.")
+
+
+class Pet(BaseModel):
+    """A pet."""
+
+    name: str
+    age: int
+
+
+REX = json.dumps({"name": "Rex", "age": 3})
+
+
+def _assert_guided(body: dict) -> None:
+    assert body["guided_json"] == Pet.model_json_schema()
+    assert body["response_format"] == {"type": "json_object"}
+    assert "tool_choice" not in body and "tools" not in body
+
+
+def test_structured_predict_sends_guided_json_without_tool_choice(
+    fake: FakeNebius, make_llm: MakeLLM
+) -> None:
+    fake.add(chat_json(REX))
+    pet = make_llm().structured_predict(
+        Pet, PROMPT, llm_kwargs={"tool_choice": "required", "top_k": 3}, kind="dog"
+    )
+    assert pet == Pet(name="Rex", age=3)
+    body = fake.body
+    _assert_guided(body)
+    assert body["top_k"] == 3
+    system, user = body["messages"]
+    assert system["role"] == "system" and '"age"' in system["content"]
+    assert user == {"role": "user", "content": "Invent a dog."}
+
+
+async def test_astructured_predict(fake: FakeNebius, make_llm: MakeLLM) -> None:
+    fake.add(chat_json("```json\n" + REX + "\n```"))
+    pet = await make_llm().astructured_predict(Pet, PROMPT, kind="cat")
+    assert pet.name == "Rex"
+    _assert_guided(fake.body)
+
+
+def test_invalid_reply_raises_with_the_raw_text(fake: FakeNebius, make_llm: MakeLLM) -> None:
+    fake.add(chat_json('{"name": "Rex"}'))
+    with pytest.raises(StructuredOutputError, match="age") as info:
+        make_llm().structured_predict(Pet, PROMPT, kind="dog")
+    assert info.value.raw_text == '{"name": "Rex"}'
+
+
+def test_as_structured_llm(fake: FakeNebius, make_llm: MakeLLM) -> None:
+    fake.add(chat_json(REX))
+    sllm = make_llm().as_structured_llm(Pet)
+    response = sllm.chat([ChatMessage(role="user", content="Invent a dog.")])
+    assert response.raw == Pet(name="Rex", age=3)
+    assert json.loads(response.message.content or "") == {"name": "Rex", "age": 3}
+    _assert_guided(fake.body)
+
+
+async def test_as_structured_llm_async(fake: FakeNebius, make_llm: MakeLLM) -> None:
+    fake.add(chat_json(REX))
+    response = await make_llm().as_structured_llm(Pet).achat([ChatMessage(content="dog")])
+    assert response.raw == Pet(name="Rex", age=3)
+
+
+def _pet_stream() -> list[dict]:
+    pieces = ['{"name": ', '"Rex"', ', "age": 3}']
+    return [chunk(content=p) for p in pieces] + [chunk(finish_reason="stop"), usage_chunk()]
+
+
+def test_stream_structured_predict_yields_partials_then_the_object(
+    fake: FakeNebius, make_llm: MakeLLM
+) -> None:
+    fake.add(sse(_pet_stream()))
+    outputs = list(make_llm().stream_structured_predict(Pet, PROMPT, kind="dog"))
+    _assert_guided(fake.body)
+    assert fake.body["stream"] is True
+    assert outputs[-1] == Pet(name="Rex", age=3)
+    partial = outputs[1]  # '{"name": "Rex"' parses as a partial object, age still missing
+    assert not isinstance(partial, Pet)
+    assert (partial.name, partial.age) == ("Rex", None)  # type: ignore[attr-defined]
+
+
+async def test_astream_structured_predict(fake: FakeNebius, make_llm: MakeLLM) -> None:
+    fake.add(sse(_pet_stream()))
+    gen = await make_llm().astream_structured_predict(Pet, PROMPT, kind="dog")
+    outputs = [o async for o in gen]
+    assert outputs[-1] == Pet(name="Rex", age=3)
+
+
+def test_stream_structured_predict_fails_loudly_on_bad_json(
+    fake: FakeNebius, make_llm: MakeLLM
+) -> None:
+    fake.add(sse([chunk(content="not json", finish_reason="stop")]))
+    with pytest.raises(StructuredOutputError) as info:
+        list(make_llm().stream_structured_predict(Pet, PROMPT, kind="dog"))
+    assert info.value.raw_text == "not json"
+
+
+def test_llm_program_mode_sends_no_orphan_tool_choice(fake: FakeNebius, make_llm: MakeLLM) -> None:
+    fake.add(chat_json(REX))
+    llm = make_llm(pydantic_program_mode=PydanticProgramMode.LLM)
+    assert llm.structured_predict(Pet, PROMPT, kind="dog") == Pet(name="Rex", age=3)
+    assert "tool_choice" not in fake.body and "guided_json" not in fake.body
+
+
+def test_function_program_mode_uses_a_real_tool(fake: FakeNebius, make_llm: MakeLLM) -> None:
+    fake.add(chat_json(None, tool_calls=[tool_call("c1", "Pet", {"name": "Rex", "age": 3})]))
+    llm = make_llm(pydantic_program_mode=PydanticProgramMode.FUNCTION)
+    assert llm.structured_predict(Pet, PROMPT, kind="dog") == Pet(name="Rex", age=3)
+    body = fake.body
+    assert [t["function"]["name"] for t in body["tools"]] == ["Pet"]
+    assert body["tool_choice"] in ("required", {"type": "function", "function": {"name": "Pet"}})
