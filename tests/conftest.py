@@ -1,5 +1,41 @@
-"""Shared test configuration: the emulator's pytest plugin serves the API on 127.0.0.1."""
+"""Shared test configuration.
+
+The emulator's pytest plugin serves the API on 127.0.0.1. Every test starts from a clean
+environment (no Nebius or OpenAI settings leak in from the machine) and with retry sleeping
+switched off, so no test waits on the wall clock.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
+
+from nebius_inference import _retry
+
 pytest_plugins = ["nebius_inference.testing.pytest_plugin"]
+
+ENV_NAMES = (
+    "NEBIUS_API_KEY",
+    "NEBIUS_BASE_URL",
+    "NEBIUS_API_BASE",
+    "NEBIUS_AI_PROJECT_ID",
+    "NEBIUS_LOG",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_API_BASE",
+    "LC_OUTPUT_VERSION",
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_retry_sleep() -> Iterator[None]:
+    _retry.set_testing(True)
+    yield
+    _retry.set_testing(False)
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)

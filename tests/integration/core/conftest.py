@@ -6,15 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from nebius_inference import AsyncNebiusClient, NebiusClient, _retry
+from nebius_inference import AsyncNebiusClient, NebiusClient
 from nebius_inference.testing import Emulator
-
-
-@pytest.fixture(autouse=True)
-def no_sleep() -> Iterator[None]:
-    _retry.set_testing(True)
-    yield
-    _retry.set_testing(False)
 
 
 @pytest.fixture

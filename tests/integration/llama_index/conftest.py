@@ -1,103 +1,12 @@
-"""The LlamaIndex integration tests run against one emulator per session, over loopback."""
+"""The LlamaIndex integration tests share their fixtures with the contract suite."""
 
-from __future__ import annotations
-
-import asyncio
-import inspect
-from collections.abc import Callable, Iterator
-from typing import Any
-
-import pytest
-
-from llama_index_nebius import NebiusEmbedding, NebiusImageToolSpec, NebiusLLM, NebiusRerank
-from nebius_inference import _retry
-from nebius_inference.testing import Emulator
-
-ENV_NAMES = (
-    "NEBIUS_API_KEY",
-    "NEBIUS_BASE_URL",
-    "NEBIUS_API_BASE",
-    "NEBIUS_AI_PROJECT_ID",
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
+from li_fixtures import (  # noqa: F401 (fixtures)
+    _event_loop_for_sync_tests,
+    connect,
+    embed_model,
+    emu,
+    image_spec,
+    llm,
+    make_llm,
+    rerank,
 )
-
-
-@pytest.fixture(scope="session")
-def li_emulator() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def emu(li_emulator: Emulator) -> Iterator[Emulator]:
-    """The session emulator with an empty request log and no faults left over."""
-    li_emulator.reset()
-    yield li_emulator
-    li_emulator.reset()
-
-
-@pytest.fixture(autouse=True)
-def _no_retry_sleep() -> Iterator[None]:
-    _retry.set_testing(True)
-    yield
-    _retry.set_testing(False)
-
-
-@pytest.fixture(autouse=True)
-def _event_loop_for_sync_tests(request: pytest.FixtureRequest) -> Iterator[None]:
-    """LlamaIndex runs coroutines from sync code with ``asyncio_run``, which takes the
-    thread's current event loop, creating one if there is none, and never closes it (for
-    example when a query engine counts prompt tokens). Give sync tests a loop we close
-    properly afterwards, as a program's ``asyncio.run`` would, so nothing leaks between
-    tests. Async tests get their loop from pytest-asyncio."""
-    if inspect.iscoroutinefunction(request.function):
-        yield
-        return
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        yield
-    finally:
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        asyncio.set_event_loop(None)
-        loop.close()
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ENV_NAMES:
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def connect(emu: Emulator) -> dict[str, Any]:
-    return {"api_key": emu.api_key, "base_url": emu.base_url}
-
-
-@pytest.fixture
-def make_llm(connect: dict[str, Any]) -> Callable[..., NebiusLLM]:
-    def make(**kwargs: Any) -> NebiusLLM:
-        return NebiusLLM(**{**connect, **kwargs})
-
-    return make
-
-
-@pytest.fixture
-def llm(make_llm: Callable[..., NebiusLLM]) -> NebiusLLM:
-    return make_llm(model="meta-llama/Llama-3.3-70B-Instruct")
-
-
-@pytest.fixture
-def embed_model(connect: dict[str, Any]) -> NebiusEmbedding:
-    return NebiusEmbedding(**connect)
-
-
-@pytest.fixture
-def rerank(connect: dict[str, Any]) -> NebiusRerank:
-    return NebiusRerank(top_n=2, **connect)
-
-
-@pytest.fixture
-def image_spec(connect: dict[str, Any]) -> NebiusImageToolSpec:
-    return NebiusImageToolSpec(**connect)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from unit.llama_index.li_fakes import FakeNebius
 
 from llama_index_nebius import NebiusLLM
-from nebius_inference import _retry
 
 ENV_NAMES = (
     "NEBIUS_API_KEY",
@@ -20,19 +19,6 @@ ENV_NAMES = (
     "OPENAI_BASE_URL",
     "OPENAI_API_BASE",
 )
-
-
-@pytest.fixture(autouse=True)
-def _no_retry_sleep() -> Iterator[None]:
-    _retry.set_testing(True)
-    yield
-    _retry.set_testing(False)
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ENV_NAMES:
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
