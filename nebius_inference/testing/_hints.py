@@ -12,10 +12,14 @@ from ._tokens import STOPWORDS, content_words, words
 __all__ = ["Hints"]
 
 _NUMBER_RE = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.]*\w)")
+# A word: letters, digits and hyphens, with an apostrophe only inside it (O'Brien, don't), so a
+# closing quote is never taken as part of the word. Several capitalised words stay on one line.
+_WORD = r"[\w-]*(?:'\w+)*"
 _PREPOSITION_RE = re.compile(
-    r"\b(?:in|at|for|near|from|to|of)\s+(?:the\s+)?([A-Za-z][\w'-]*(?:\s+[A-Z][\w'-]*)*)"
+    r"\b(?:in|at|for|near|from|to|of)\s+(?:the\s+)?"
+    rf"([A-Za-z]{_WORD}(?:[ \t]+[A-Z]{_WORD})*)"
 )
-_PROPER_RE = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z][\w'-]*(?:\s+[A-Z][a-z][\w'-]*)*)")
+_PROPER_RE = re.compile(rf"(?<![.!?]\s)(?<!^)\b([A-Z][a-z]{_WORD}(?:[ \t]+[A-Z][a-z]{_WORD})*)")
 _LOCATION_NAMES_TEXT = """
 location city place country region town area where destination origin address state
 """
@@ -28,7 +32,7 @@ _TEXT_NAMES = frozenset(_TEXT_NAMES_TEXT.split())
 _PERSON_NAMES = frozenset(["name", "person", "user", "author", "username", "who", "title"])
 _NAMED_RE = re.compile(
     r"\b(?:named|called|titled)\s+(?:\"([^\"]+)\"|'([^']+)'|\u201c([^\u201d]+)\u201d"
-    r"|\u2018([^\u2019]+)\u2019|([\w-]+(?:\s+[A-Z][\w-]*)*))",
+    r"|\u2018([^\u2019]+)\u2019|([\w-]+(?:[ \t]+[A-Z][\w-]*)*))",
     re.IGNORECASE,
 )
 _TRUE = frozenset({"true", "yes", "on", "1"})
@@ -63,7 +67,8 @@ class Hints:
         for variant in _name_variants(name):
             pattern = re.compile(
                 rf"\b{re.escape(variant)}(?:\s*(?:is|was|=|:|of|equals)\s*"
-                r"(?:\"([^\"]*)\"|'([^']*)'|([\w+-][^\s,;!?]*(?:\s+[A-Z][\w'-]*)*))"
+                r"(?:\"([^\"]*)\"|'([^']*)'|"
+                rf"([\w+-][^\s,;!?]*(?:[ \t]+[A-Z]{_WORD})*))"
                 r"|\s+\"([^\"]*)\")",
                 re.IGNORECASE,
             )
