@@ -1,5 +1,9 @@
 """LangChain integration for the Nebius AI Studio / Token Factory API."""
 
+from nebius_inference._extras import require_extra
+
+require_extra("langchain_nebius", "langchain", "langchain_core")
+
 from ._errors import (
     NebiusAPIError,
     NebiusAPIStatusError,

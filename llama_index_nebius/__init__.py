@@ -9,6 +9,10 @@
 retrieved nodes.
 """
 
+from nebius_inference._extras import require_extra
+
+require_extra("llama_index_nebius", "llama-index", "llama_index.core")
+
 from .embeddings import NebiusEmbedding
 from .llms import NebiusLLM, StructuredOutputError
 from .postprocessors import NebiusRerank

@@ -7,16 +7,14 @@ long to wait, how to read the reply) lives in ``_endpoints``, ``_base`` and ``_r
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 import warnings
 import weakref
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx
 from pydantic import BaseModel
@@ -62,6 +60,9 @@ from .types import (
     RerankRequest,
     RerankResponse,
 )
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["AsyncNebiusClient", "NebiusClient"]
 
@@ -279,6 +280,8 @@ class NebiusClient(_ClientBase):
         if len(batches) <= 1 or max_concurrency <= 1:
             results = [run(span) for span in batches]
         else:
+            from concurrent.futures import ThreadPoolExecutor  # only when needed: import time
+
             with ThreadPoolExecutor(max_workers=min(max_concurrency, len(batches))) as pool:
                 results = list(pool.map(run, batches))
         return [vector for part in results for vector in part]
@@ -478,6 +481,8 @@ class AsyncNebiusClient(_ClientBase):
     async def _get_http(self) -> httpx.AsyncClient:
         if self._user_http is not None:
             return self._user_http
+        import asyncio  # asyncio is imported on first async use only: it costs ~35 ms
+
         loop = asyncio.get_running_loop()
         key = id(loop)
         pool = self._pools.get(key)
@@ -495,6 +500,8 @@ class AsyncNebiusClient(_ClientBase):
         return http
 
     async def _send(self, call: RequestOptions) -> httpx.Response:
+        import asyncio
+
         http = await self._get_http()
         call.headers = {**self._headers, **call.headers}
         request = build_request(http, self._options, call)
@@ -568,6 +575,8 @@ class AsyncNebiusClient(_ClientBase):
         **params: Any,
     ) -> list[list[float]]:
         """Embed many texts; see :meth:`NebiusClient.embed`."""
+        import asyncio
+
         items = check_texts(texts)
         batches = plan_batches(len(items), batch_size)
         gate = asyncio.Semaphore(max(1, max_concurrency))
@@ -656,6 +665,8 @@ class AsyncNebiusClient(_ClientBase):
 
     async def aclose(self) -> None:
         """Close this loop's pool now (pools of other loops close when their loop shuts down)."""
+        import asyncio
+
         loop = asyncio.get_running_loop()
         pool = self._pools.get(id(loop))
         if pool is not None and pool.loop() is loop:

@@ -80,6 +80,10 @@ streamed requests, batch kinds only to batch creation. Values may be percent-enc
 
 from __future__ import annotations
 
+from nebius_inference._extras import require_extra
+
+require_extra("nebius_inference.testing", "emulator", "starlette", "uvicorn", "PIL")
+
 from ._app import create_app
 from ._config import EmulatorConfig
 from ._faults import (

