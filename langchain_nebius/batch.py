@@ -28,36 +28,48 @@ are shortcuts to the functions here.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any, Generic, TypeVar, cast
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Any, ClassVar, Generic, TypeVar
 
 from langchain_core.exceptions import ModelError
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessage
-from langchain_core.runnables import Runnable, RunnableBinding
+from langchain_core.runnables import Runnable
 from langchain_core.utils.utils import LC_ID_PREFIX
 from typing_extensions import Self, Unpack
 
-from nebius_inference import NebiusError
 from nebius_inference.batch import (
     CHAT_ENDPOINT,
     EMBEDDINGS_ENDPOINT,
     AsyncBatchJob,
+    AsyncBatchJobAdapter,
+    BatchInputsFailedError,
+    BatchItemError,
     BatchItemResult,
     BatchJob,
+    BatchJobAdapter,
     BatchJobState,
     BatchOptions,
-    BatchProgress,
     BatchResults,
-    BatchStateError,
     ProgressCallback,
-    embedding_requests,
+    check_job_endpoint,
+    convert_results,
+    open_embedding_job,
+    state_to_resume,
 )
-from nebius_inference.types import ChatCompletion, CreateEmbeddingResponse
+from nebius_inference.batch import (
+    vectors_from_results as vectors_per_text,
+)
+from nebius_inference.types import ChatCompletion
 
-from ._convert import chat_result_from_completion
-from ._errors import NebiusResponseValidationError, translate_errors
+from ._batch_convert import (
+    chat_batch_requests,
+    embedding_batch_requests,
+    message_from_batch_completion,
+    resolve_chat_model,
+)
+from ._errors import translate_errors
 from .chat_models import ChatNebius
 from .embeddings import NebiusEmbeddings
 
@@ -78,9 +90,10 @@ __all__ = [
     "vectors_from_results",
 ]
 
-T = TypeVar("T")
 J = TypeVar("J", BatchJob, AsyncBatchJob)
 StatePath = str | os.PathLike[str]
+_RESUME_WITH = {CHAT_ENDPOINT: "batch_inference", EMBEDDINGS_ENDPOINT: "embed_documents_batch"}
+"""The function that resumes each kind of job, named when a state file is of the other kind."""
 
 
 # ============================================================================================
@@ -88,176 +101,30 @@ StatePath = str | os.PathLike[str]
 # ============================================================================================
 
 
-class NebiusBatchItemError(NebiusError, ModelError):
+class NebiusBatchItemError(BatchItemError, ModelError):
     """One input of a batch job has no result (the API rejected its line, its batch failed,
-    expired or was cancelled, its output line was missing or unreadable...).
+    expired or was cancelled, its output line was missing or unreadable...); a LangChain
+    ``ModelError``.
 
-    Attributes:
-        reason: why, as the batch reported it.
-        index: the input's position (for embeddings: the request's, ``texts_per_request``
-            texts each).
-        custom_id: the id its line carried in the batch files.
-        status_code: the HTTP status the batch gave the line, when it gave one.
-        batch_id: the batch the input ran in.
+    Attributes: ``reason``, ``index``, ``custom_id``, ``status_code``, ``batch_id``, as
+    :class:`nebius_inference.batch.BatchItemError` documents them.
     """
 
-    def __init__(
-        self,
-        reason: str,
-        *,
-        index: int,
-        custom_id: str,
-        status_code: int | None = None,
-        batch_id: str | None = None,
-    ) -> None:
-        self.reason = reason
-        self.index = index
-        self.custom_id = custom_id
-        self.status_code = status_code
-        self.batch_id = batch_id
-        status = f" (status {status_code})" if status_code is not None else ""
-        super().__init__(f"Batch input {index} failed{status}: {reason}")
 
+class NebiusBatchError(BatchInputsFailedError, ModelError):
+    """Some inputs of a batch job failed; raised once the whole job has finished; a LangChain
+    ``ModelError``.
 
-class NebiusBatchError(NebiusError, ModelError):
-    """Some inputs of a batch job failed; raised once the whole job has finished.
-
-    Attributes:
-        outputs: one entry per input, in order: its result, or its
-            :class:`NebiusBatchItemError`. The successful results are all here.
-        errors: the distinct errors, in input order.
-        results: the core's :class:`~nebius_inference.batch.BatchResults` (raw replies,
-            batch ids, notes), when there is one.
+    Attributes: ``outputs`` (one entry per input, in order: its result or its
+    :class:`NebiusBatchItemError`), ``errors`` (the distinct errors, in input order) and
+    ``results`` (the core's ``BatchResults``), as
+    :class:`nebius_inference.batch.BatchInputsFailedError` documents them.
     """
-
-    def __init__(self, outputs: Sequence[Any], results: BatchResults | None = None) -> None:
-        self.outputs = list(outputs)
-        self.results = results
-        failed = [o for o in self.outputs if isinstance(o, NebiusBatchItemError)]
-        self.errors: list[NebiusBatchItemError] = list(dict.fromkeys(failed))
-        shown = "; ".join(f"[{e.index}] {e.reason}" for e in self.errors[:3])
-        more = f"; and {len(self.errors) - 3} more" if len(self.errors) > 3 else ""
-        super().__init__(
-            f"{len(failed)} of {len(self.outputs)} batch inputs failed: {shown}{more}. "
-            "The successful results are in .outputs."
-        )
 
 
 # ============================================================================================
-# Pure pieces: requests out, messages in
+# Results in: messages and vectors
 # ============================================================================================
-
-
-def resolve_chat_model(model: Runnable[Any, Any]) -> tuple[ChatNebius, dict[str, Any]]:
-    """The ``ChatNebius`` behind ``model`` and its bound keyword arguments.
-
-    ``model`` is a ``ChatNebius`` or what ``bind_tools(...)``, ``bind(...)`` or
-    ``with_config(...)`` returns (nested bindings merge, the outer one wins).
-    """
-    kwargs: dict[str, Any] = {}
-    runnable: Any = model
-    while isinstance(runnable, RunnableBinding):
-        kwargs = {**runnable.kwargs, **kwargs}
-        runnable = runnable.bound
-    if not isinstance(runnable, ChatNebius):
-        raise TypeError(
-            f"Batch inference needs a ChatNebius or what its bind_tools()/bind() returns, not "
-            f"{type(model).__name__}. For structured output, batch the model with "
-            "bind(response_format=..., guided_json=...) and parse the replies yourself."
-        )
-    return runnable, kwargs
-
-
-def chat_batch_requests(
-    model: Runnable[Any, Any],
-    inputs: Sequence[LanguageModelInput],
-    *,
-    stop: list[str] | None = None,
-) -> list[dict[str, Any]]:
-    """The chat completions body of every input, as ``model.invoke(input, stop=stop)`` would
-    send it (model parameters, bound tools and keyword arguments, ``extra_body``). Pure."""
-    if isinstance(inputs, str):
-        raise TypeError("Pass a list of inputs; wrap a single input in a list.")
-    chat, kwargs = resolve_chat_model(model)
-    if stop is not None:
-        kwargs["stop"] = stop
-    call_stop = kwargs.pop("stop", None)
-    return [
-        chat._build_request_body(chat._convert_input(item).to_messages(), stop=call_stop, **kwargs)
-        for item in inputs
-    ]
-
-
-def message_from_batch_completion(
-    chat: ChatNebius, completion: ChatCompletion, *, model: str, message_id: str | None = None
-) -> AIMessage:
-    """The ``AIMessage`` that ``chat.invoke`` returns for ``completion``: the chat model's own
-    conversion, then what ``invoke`` adds (generation info and ``llm_output`` merged into
-    ``response_metadata``, ``output_version="v1"`` content blocks, the message id).
-
-    ``model`` is the requested model, used when the reply names none. Pure.
-    """
-    if not completion.choices:
-        raise NebiusResponseValidationError(
-            "The API answered without any choices; retry, or report it if it persists.",
-            body=completion.model_dump(),
-        )
-    result = chat_result_from_completion(completion, model=model)
-    generation = result.generations[0]
-    message = cast("AIMessage", generation.message)
-    if chat.output_version == "v1":
-        metadata = {**message.response_metadata, "output_version": "v1"}
-        message = message.model_copy(
-            update={"content": message.content_blocks, "response_metadata": metadata}
-        )
-    metadata = {**(generation.generation_info or {}), **message.response_metadata}
-    if len(result.generations) == 1 and result.llm_output is not None:
-        metadata = {**result.llm_output, **metadata}
-    message.response_metadata = metadata
-    if message.id is None and message_id is not None:
-        message.id = message_id
-    return message
-
-
-def embedding_batch_requests(
-    embeddings: NebiusEmbeddings, texts: Sequence[str], *, texts_per_request: int = 1
-) -> list[dict[str, Any]]:
-    """The embeddings body of every request (``texts_per_request`` texts each) with the
-    model's ``model``, ``dimensions`` and ``model_kwargs``. Pure."""
-    params = dict(embeddings.model_kwargs)
-    if embeddings.dimensions is not None:
-        params["dimensions"] = embeddings.dimensions
-    return embedding_requests(
-        texts, model=embeddings.model, texts_per_request=texts_per_request, **params
-    )
-
-
-def _item_error(item: BatchItemResult, reason: str | None = None) -> NebiusBatchItemError:
-    """The error for a result without a usable response."""
-    return NebiusBatchItemError(
-        reason or item.error or "no response",
-        index=item.index,
-        custom_id=item.custom_id,
-        status_code=item.status_code,
-        batch_id=item.batch_id,
-    )
-
-
-def _convert_items(
-    results: BatchResults, convert: Callable[[BatchItemResult], T]
-) -> list[T | NebiusBatchItemError]:
-    """``convert`` every successful item; a failed item, or one ``convert`` cannot read,
-    becomes its :class:`NebiusBatchItemError`."""
-    outputs: list[T | NebiusBatchItemError] = []
-    for item in results:
-        if not item.ok:
-            outputs.append(_item_error(item))
-            continue
-        try:
-            outputs.append(convert(item))
-        except (NebiusError, ValueError, TypeError) as exc:
-            outputs.append(_item_error(item, f"its reply could not be read: {exc}"))
-    return outputs
 
 
 def chat_outputs(
@@ -277,7 +144,7 @@ def chat_outputs(
             chat, item.response, model=models[item.index], message_id=message_id
         )
 
-    return _convert_items(results, convert)
+    return convert_results(results, convert, item_error_class=NebiusBatchItemError)
 
 
 def vectors_from_results(
@@ -285,70 +152,13 @@ def vectors_from_results(
 ) -> list[list[float]]:
     """The vectors of a finished embeddings job, one per text, in order; raises
     :class:`NebiusBatchError` (every text's vector or error in ``outputs``) if any failed."""
-    outputs: list[list[float] | NebiusBatchItemError] = []
-    for item in results:
-        expected = min(texts_per_request, total - item.index * texts_per_request)
-        vectors: list[list[float]] | NebiusBatchItemError
-        if not item.ok or not isinstance(item.response, CreateEmbeddingResponse):
-            vectors = _item_error(item)
-        else:
-            vectors = item.response.vectors()
-            if len(vectors) != expected:
-                reason = f"the reply has {len(vectors)} vectors for {expected} texts"
-                vectors = _item_error(item, reason)
-        if isinstance(vectors, NebiusBatchItemError):
-            outputs.extend([vectors] * expected)
-        else:
-            outputs.extend(vectors)
-    return _all_or_raise(outputs, results)
-
-
-def _all_or_raise(outputs: list[T | NebiusBatchItemError], results: BatchResults) -> list[T]:
-    if any(isinstance(o, NebiusBatchItemError) for o in outputs):
-        raise NebiusBatchError(outputs, results)
-    return cast("list[T]", outputs)
-
-
-def _resume_from(options: BatchOptions, resume: bool) -> StatePath | None:
-    path = options.get("state_path")
-    return path if resume and path is not None and Path(path).exists() else None
-
-
-def _polls(options: BatchOptions) -> tuple[float, float]:
-    """The poll intervals of a new job, which a resumed one takes too."""
-    return options.get("poll_interval", 5.0), options.get("max_poll_interval", 60.0)
-
-
-def _check_endpoint(path: StatePath, endpoint: str) -> None:
-    """Refuse a state file of the other endpoint's job, before its requests are rebuilt."""
-    state = BatchJobState.load(path)
-    if state.endpoint != endpoint:
-        kind, use = (
-            ("a chat", "batch_inference")
-            if state.endpoint == CHAT_ENDPOINT
-            else ("an embeddings", "embed_documents_batch")
-        )
-        raise BatchStateError(f"Batch job {state.job_id} is {kind} job; resume it with {use}().")
-
-
-def _embedding_job(
-    core: type[J],
-    client: Any,
-    embeddings: NebiusEmbeddings,
-    texts: Sequence[str],
-    texts_per_request: int,
-    resume: bool,
-    options: BatchOptions,
-) -> J:
-    """A new embeddings job, or the one saved at ``state_path`` (see ``resume``)."""
-    requests = embedding_batch_requests(embeddings, texts, texts_per_request=texts_per_request)
-    options["endpoint"] = EMBEDDINGS_ENDPOINT
-    path = _resume_from(options, resume)
-    if path is None:
-        return core(client, requests, **options)
-    _check_endpoint(path, EMBEDDINGS_ENDPOINT)
-    poll, most = _polls(options)
-    return core.resume(client, path, requests=requests, poll_interval=poll, max_poll_interval=most)
+    return vectors_per_text(
+        results,
+        texts_per_request=texts_per_request,
+        total=total,
+        item_error_class=NebiusBatchItemError,
+        job_error_class=NebiusBatchError,
+    )
 
 
 # ============================================================================================
@@ -357,10 +167,12 @@ def _embedding_job(
 
 
 class _ChatJob(Generic[J]):
-    """What both chat job classes share: planning, resuming, the conversion."""
+    """The LangChain half of both chat job classes: planning, resuming, the conversion. The
+    rest (``submit``, ``poll``, ``cancel``, ``wait``...) is the core's ``BatchJobAdapter``."""
 
     _chat: ChatNebius
     _job: J
+    _job_error_class: ClassVar[type[BatchInputsFailedError]] = NebiusBatchError
 
     def __init__(
         self,
@@ -397,7 +209,7 @@ class _ChatJob(Generic[J]):
         every file was uploaded; when given, they are checked against the saved job.
         """
         chat, _ = resolve_chat_model(model)
-        _check_endpoint(state_path, CHAT_ENDPOINT)
+        check_job_endpoint(state_path, CHAT_ENDPOINT, resume_with=_RESUME_WITH)
         requests = None if inputs is None else chat_batch_requests(model, inputs, stop=stop)
         core, client = cls._core(chat)
         with translate_errors():
@@ -426,9 +238,9 @@ class _ChatJob(Generic[J]):
     ) -> Self:
         """A new job; or, if ``resume`` and ``state_path`` names an existing state file, the
         job saved there (``inputs`` must be the same; the saved job's file limits apply)."""
-        path = _resume_from(options, resume)
-        if path is not None:
-            poll, most = _polls(options)
+        saved = state_to_resume(options, resume)
+        if saved is not None:
+            path, poll, most = saved
             return cls.resume(
                 model,
                 path,
@@ -445,29 +257,18 @@ class _ChatJob(Generic[J]):
         """The core job class and the client it sends with."""
         raise NotImplementedError
 
-    @property
-    def job(self) -> J:
-        """The ``nebius_inference.batch`` job doing the work: ``job_id``, ``state_path``,
-        ``batch_ids``, ``state``..."""
-        return self._job
-
-    @property
-    def progress(self) -> BatchProgress:
-        """Progress as of the last poll (no request is sent)."""
-        return self._job.progress
-
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._chat.model_name!r}, {self._job!r})"
 
-    def _outputs(self, results: BatchResults, return_exceptions: bool) -> list[AIMessage]:
-        """Typed as ``Runnable.batch`` is: with ``return_exceptions`` a slot may hold an error."""
-        outputs = chat_outputs(self._chat, self._job.state, results)
-        if return_exceptions:
-            return cast("list[AIMessage]", outputs)
-        return _all_or_raise(outputs, results)
+    def _calls(self) -> AbstractContextManager[None]:
+        """Every call to the core job raises LangChain's twins of the core's errors."""
+        return translate_errors()
+
+    def _convert(self, results: BatchResults) -> list[AIMessage | NebiusBatchItemError]:
+        return chat_outputs(self._chat, self._job.state, results)
 
 
-class ChatBatchJob(_ChatJob[BatchJob]):
+class ChatBatchJob(_ChatJob[BatchJob], BatchJobAdapter[AIMessage]):
     """A batch job of ``ChatNebius`` inputs: ``submit()``, ``wait()``, ``cancel()``.
 
     Args:
@@ -479,91 +280,23 @@ class ChatBatchJob(_ChatJob[BatchJob]):
             step, for :meth:`resume`), ``poll_interval``, ``max_poll_interval``,
             ``max_requests_per_file``, ``max_bytes_per_file``, ``metadata``, ``custom_ids``.
 
-    Construction builds and checks every request; it sends nothing.
+    Construction builds and checks every request; it sends nothing. ``wait()`` returns one
+    ``AIMessage`` per input, in order; if an input failed it raises :class:`NebiusBatchError`
+    (every other reply is in its ``outputs``), or with ``return_exceptions=True`` puts its
+    :class:`NebiusBatchItemError` in its place.
     """
 
     @staticmethod
     def _core(chat: ChatNebius) -> tuple[type[BatchJob], Any]:
         return BatchJob, chat._get_client()
 
-    def submit(self) -> Self:
-        """Upload the files and create the batches not yet created; safe to call again."""
-        with translate_errors():
-            self._job.submit()
-        return self
 
-    def poll(self) -> BatchProgress:
-        """Ask the API once about every unfinished batch."""
-        with translate_errors():
-            return self._job.poll()
-
-    def cancel(self) -> BatchProgress:
-        """Cancel the unfinished batches; ``wait()`` then says which inputs did not run."""
-        with translate_errors():
-            return self._job.cancel()
-
-    def wait(
-        self,
-        *,
-        timeout: float | None = None,
-        on_progress: ProgressCallback | None = None,
-        progress_bar: bool = False,
-        return_exceptions: bool = False,
-    ) -> list[AIMessage]:
-        """Submit if needed, poll until every batch is done, and return one ``AIMessage`` per
-        input, in order (a finished job's results are downloaded once).
-
-        If an input failed: raises :class:`NebiusBatchError` (every other reply is in its
-        ``outputs``), or with ``return_exceptions=True`` puts its
-        :class:`NebiusBatchItemError` in its place. After ``timeout`` seconds raises
-        ``BatchNotFinishedError`` (the batches keep running; wait again or resume later).
-        ``on_progress`` is called after each poll; ``progress_bar`` shows a bar (tqdm if
-        installed, else a line on stderr).
-        """
-        with translate_errors():
-            results = self._job.wait(
-                timeout=timeout, on_progress=on_progress, progress_bar=progress_bar
-            )
-        return self._outputs(results, return_exceptions)
-
-
-class AsyncChatBatchJob(_ChatJob[AsyncBatchJob]):
+class AsyncChatBatchJob(_ChatJob[AsyncBatchJob], AsyncBatchJobAdapter[AIMessage]):
     """The async twin of :class:`ChatBatchJob` (``sleep`` is awaited between polls)."""
 
     @staticmethod
     def _core(chat: ChatNebius) -> tuple[type[AsyncBatchJob], Any]:
         return AsyncBatchJob, chat._get_async_client()
-
-    async def submit(self) -> Self:
-        """Upload the files and create the batches not yet created; safe to call again."""
-        with translate_errors():
-            await self._job.submit()
-        return self
-
-    async def poll(self) -> BatchProgress:
-        """Ask the API once about every unfinished batch."""
-        with translate_errors():
-            return await self._job.poll()
-
-    async def cancel(self) -> BatchProgress:
-        """Cancel the unfinished batches; ``wait()`` then says which inputs did not run."""
-        with translate_errors():
-            return await self._job.cancel()
-
-    async def wait(
-        self,
-        *,
-        timeout: float | None = None,
-        on_progress: ProgressCallback | None = None,
-        progress_bar: bool = False,
-        return_exceptions: bool = False,
-    ) -> list[AIMessage]:
-        """See :meth:`ChatBatchJob.wait`."""
-        with translate_errors():
-            results = await self._job.wait(
-                timeout=timeout, on_progress=on_progress, progress_bar=progress_bar
-            )
-        return self._outputs(results, return_exceptions)
 
 
 # ============================================================================================
@@ -657,8 +390,9 @@ def embed_documents_batch(
         return []
     with translate_errors():
         client = embeddings._get_client()
-        job = _embedding_job(
-            BatchJob, client, embeddings, texts, texts_per_request, resume, options
+        requests = embedding_batch_requests(embeddings, texts, texts_per_request=texts_per_request)
+        job = open_embedding_job(
+            BatchJob, client, requests, options, resume=resume, resume_with=_RESUME_WITH
         )
         results = job.wait(timeout=timeout, on_progress=on_progress, progress_bar=progress_bar)
     return vectors_from_results(results, texts_per_request=texts_per_request, total=len(texts))
@@ -680,8 +414,9 @@ async def aembed_documents_batch(
         return []
     with translate_errors():
         client = embeddings._get_async_client()
-        job = _embedding_job(
-            AsyncBatchJob, client, embeddings, texts, texts_per_request, resume, options
+        requests = embedding_batch_requests(embeddings, texts, texts_per_request=texts_per_request)
+        job = open_embedding_job(
+            AsyncBatchJob, client, requests, options, resume=resume, resume_with=_RESUME_WITH
         )
         results = await job.wait(
             timeout=timeout, on_progress=on_progress, progress_bar=progress_bar

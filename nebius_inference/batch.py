@@ -29,6 +29,12 @@ file ids, so nothing is uploaded or created twice::
 
 Embeddings at scale: ``embed_batch(client, texts, model="Qwen/Qwen3-Embedding-8B")`` returns
 the vectors in order. ``AsyncBatchJob``, ``arun_batch`` and ``aembed_batch`` are the async twins.
+
+The framework adapters build on the rest: :class:`BatchItemError` and
+:class:`BatchInputsFailedError` (one input's failure, and the whole job's with every output),
+:func:`convert_results`, :func:`vectors_from_results`, :func:`outputs_or_raise`, resuming a saved
+job (:func:`state_to_resume`, :func:`check_job_endpoint`, :func:`open_embedding_job`) and the
+job class bases :class:`BatchJobAdapter` and :class:`AsyncBatchJobAdapter`.
 """
 
 from __future__ import annotations
@@ -40,6 +46,18 @@ from typing_extensions import Unpack
 
 from ._batch_base import BatchOptions, ProgressCallback
 from ._batch_jobs import AsyncBatchJob, BatchJob
+from ._batch_outputs import (
+    AsyncBatchJobAdapter,
+    BatchInputsFailedError,
+    BatchItemError,
+    BatchJobAdapter,
+    check_job_endpoint,
+    convert_results,
+    open_embedding_job,
+    outputs_or_raise,
+    state_to_resume,
+    vectors_from_results,
+)
 from ._batch_plan import (
     CHAT_ENDPOINT,
     DEFAULT_MAX_BYTES_PER_FILE,
@@ -67,9 +85,13 @@ __all__ = [
     "DEFAULT_MAX_REQUESTS_PER_FILE",
     "EMBEDDINGS_ENDPOINT",
     "AsyncBatchJob",
+    "AsyncBatchJobAdapter",
     "BatchFailedError",
+    "BatchInputsFailedError",
+    "BatchItemError",
     "BatchItemResult",
     "BatchJob",
+    "BatchJobAdapter",
     "BatchJobState",
     "BatchNotFinishedError",
     "BatchOptions",
@@ -83,9 +105,15 @@ __all__ = [
     "aembed_batch",
     "arun_batch",
     "chat_requests",
+    "check_job_endpoint",
+    "convert_results",
     "embed_batch",
     "embedding_requests",
+    "open_embedding_job",
+    "outputs_or_raise",
     "run_batch",
+    "state_to_resume",
+    "vectors_from_results",
 ]
 
 # ============================================================================================
