@@ -6,6 +6,7 @@ The sync and async clients call these functions and differ only in how they send
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import sys
 from array import array
@@ -31,7 +32,7 @@ from ._errors import (
 from ._logs import logger, redact_headers
 from ._retry import RetryPolicy
 from ._version import __version__
-from .types._base import RequestModel, ResponseModel
+from .types._base import APIResponse, RequestModel
 from .types.embeddings import CreateEmbeddingResponse, Embedding
 
 __all__ = [
@@ -91,8 +92,10 @@ def make_timeout(options: ClientOptions, override: float | None, *, stream: bool
 
 
 def build_request(
-    http: httpx.Client | httpx.AsyncClient, options: ClientOptions, call: RequestOptions
+    http: httpx.Client | httpx.AsyncClient | None, options: ClientOptions, call: RequestOptions
 ) -> httpx.Request:
+    """The request to send. With ``http=None`` (our own pool) it is built directly; a user's
+    client builds it, so its own base headers and settings apply."""
     params = dict(call.params)
     if options.ai_project_id and "ai_project_id" not in params:
         params["ai_project_id"] = options.ai_project_id
@@ -103,21 +106,40 @@ def build_request(
     if call.body is not None:
         content = json.dumps(call.body, separators=(",", ":"), ensure_ascii=False).encode()
         headers["Content-Type"] = "application/json"
-    request = http.build_request(
-        call.method,
-        f"{options.base_url}{call.path}",
-        params=params or None,
-        headers=headers,
-        content=content,
-        files=call.files,
-        data=call.data,
-        timeout=make_timeout(options, call.timeout, stream=call.stream),
-    )
+    timeout = make_timeout(options, call.timeout, stream=call.stream)
+    if http is None:
+        request = httpx.Request(
+            call.method,
+            _parsed_url(options.base_url, call.path),
+            params=params or None,
+            headers=headers,
+            content=content,
+            files=call.files,
+            data=call.data,
+            extensions={"timeout": timeout.as_dict()},
+        )
+    else:
+        request = http.build_request(
+            call.method,
+            f"{options.base_url}{call.path}",
+            params=params or None,
+            headers=headers,
+            content=content,
+            files=call.files,
+            data=call.data,
+            timeout=timeout,
+        )
     if logger.isEnabledFor(10):
         logger.debug(
             "%s %s headers=%s", request.method, request.url, redact_headers(request.headers.items())
         )
     return request
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed_url(base_url: str, path: str) -> httpx.URL:
+    """Parsing a URL is a measurable part of a call; the same few are used over and over."""
+    return httpx.URL(f"{base_url}{path}")
 
 
 def split_call_options(params: dict[str, Any]) -> dict[str, Any]:
@@ -193,7 +215,7 @@ def parse_json(model_cls: type[T], response: httpx.Response) -> T:
 
 def set_headers(result: BaseModel, headers: httpx.Headers) -> None:
     """Keep the reply's headers (rate-limit counters, request id) on the parsed object."""
-    if isinstance(result, ResponseModel):
+    if isinstance(result, APIResponse):
         result._response_headers = headers
 
 

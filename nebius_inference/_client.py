@@ -11,7 +11,7 @@ import contextlib
 import time
 import warnings
 import weakref
-from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -128,6 +128,23 @@ class _ClientBase:
         )
 
 
+def _read_or_close(response: httpx.Response) -> None:
+    """Read a whole reply; free its connection if reading fails."""
+    try:
+        response.read()
+    except BaseException:
+        response.close()
+        raise
+
+
+async def _aread_or_close(response: httpx.Response) -> None:
+    try:
+        await response.aread()
+    except BaseException:
+        await response.aclose()
+        raise
+
+
 def _log_response(response: httpx.Response, started: float) -> None:
     if logger.isEnabledFor(20):
         logger.info(
@@ -181,22 +198,34 @@ class NebiusClient(_ClientBase):
             stream_idle_timeout=stream_idle_timeout,
         )
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(limits=DEFAULT_LIMITS, follow_redirects=False)
-        if self._owns_http:
+        # With our own pool, requests go straight to its transport: httpx.Client.send adds
+        # auth, redirect and cookie handling we never use, and a cookie-jar pass per reply.
+        self._transport: httpx.HTTPTransport | None = None
+        if http_client is None:
+            self._transport = httpx.HTTPTransport(limits=DEFAULT_LIMITS)
+            http_client = httpx.Client(transport=self._transport, follow_redirects=False)
             # A client dropped without close() still frees its sockets.
-            weakref.finalize(self, self._http.close)
+            weakref.finalize(self, http_client.close)
+        self._http = http_client
 
     # -- plumbing ------------------------------------------------------------------------------
 
     def _send(self, call: RequestOptions) -> httpx.Response:
         call.headers = {**self._headers, **call.headers}
-        request = build_request(self._http, self._options, call)
+        transport = self._transport
+        request = build_request(None if transport else self._http, self._options, call)
         policy = self._policy_for(call)
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
-                response = self._http.send(request, stream=call.stream)
+                if transport is None:
+                    response = self._http.send(request, stream=call.stream)
+                else:
+                    response = transport.handle_request(request)
+                    response.request = request
+                    if not call.stream:
+                        _read_or_close(response)
             except httpx.TransportError as exc:
                 delay = retry_delay_after_error(policy, attempt, request, exc)
                 if delay is None:
@@ -391,15 +420,15 @@ class _LoopPool:
 
     loop: weakref.ref[asyncio.AbstractEventLoop]
     http: httpx.AsyncClient
+    transport: httpx.AsyncBaseTransport
     closer: AsyncGenerator[None, None]
 
 
-def _default_async_http() -> httpx.AsyncClient:
+def _default_async_http() -> tuple[httpx.AsyncClient, httpx.AsyncBaseTransport]:
     from httpx_aiohttp import AiohttpTransport
 
-    return httpx.AsyncClient(
-        transport=AiohttpTransport(limits=DEFAULT_LIMITS), follow_redirects=False
-    )
+    transport = AiohttpTransport(limits=DEFAULT_LIMITS)
+    return httpx.AsyncClient(transport=transport, follow_redirects=False), transport
 
 
 async def _close_with_loop(
@@ -461,7 +490,6 @@ class AsyncNebiusClient(_ClientBase):
         *,
         ai_project_id: str | None = None,
         stream_idle_timeout: float | None = None,
-        http_client_factory: Callable[[], httpx.AsyncClient] | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -473,44 +501,54 @@ class AsyncNebiusClient(_ClientBase):
             stream_idle_timeout=stream_idle_timeout,
         )
         self._user_http = http_client
-        self._factory = http_client_factory or _default_async_http
         self._pools: dict[int, _LoopPool] = {}
 
     # -- plumbing ------------------------------------------------------------------------------
 
-    async def _get_http(self) -> httpx.AsyncClient:
-        if self._user_http is not None:
-            return self._user_http
+    async def _get_pool(self) -> _LoopPool:
+        """This event loop's pool of our own, made on first use."""
         import asyncio  # asyncio is imported on first async use only: it costs ~35 ms
 
         loop = asyncio.get_running_loop()
         key = id(loop)
         pool = self._pools.get(key)
         if pool is not None and pool.loop() is loop:
-            return pool.http
+            return pool
         for other_key, other in list(self._pools.items()):
             other_loop = other.loop()
             if other_loop is None or other_loop.is_closed():
                 self._pools.pop(other_key, None)
                 _abandon(other)
-        http = self._factory()
+        http, transport = _default_async_http()
         closer = _close_with_loop(key, self._pools, http)
         await closer.__anext__()
-        self._pools[key] = _LoopPool(weakref.ref(loop), http, closer)
-        return http
+        pool = _LoopPool(weakref.ref(loop), http, transport, closer)
+        self._pools[key] = pool
+        return pool
 
     async def _send(self, call: RequestOptions) -> httpx.Response:
         import asyncio
 
-        http = await self._get_http()
+        # With our own pool, requests go straight to its transport (see NebiusClient._send).
+        if self._user_http is not None:
+            http, transport = self._user_http, None
+        else:
+            pool = await self._get_pool()
+            http, transport = pool.http, pool.transport
         call.headers = {**self._headers, **call.headers}
-        request = build_request(http, self._options, call)
+        request = build_request(None if transport else http, self._options, call)
         policy = self._policy_for(call)
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
-                response = await http.send(request, stream=call.stream)
+                if transport is None:
+                    response = await http.send(request, stream=call.stream)
+                else:
+                    response = await transport.handle_async_request(request)
+                    response.request = request
+                    if not call.stream:
+                        await _aread_or_close(response)
             except httpx.TransportError as exc:
                 delay = retry_delay_after_error(policy, attempt, request, exc)
                 if delay is None:

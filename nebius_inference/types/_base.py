@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
-__all__ = ["RequestModel", "ResponseModel"]
+__all__ = ["APIResponse", "RequestModel", "ResponseModel"]
 
 
 class ResponseModel(BaseModel):
@@ -17,6 +17,13 @@ class ResponseModel(BaseModel):
     model_config = ConfigDict(
         extra="allow", protected_namespaces=(), populate_by_name=True, defer_build=True
     )
+
+
+class APIResponse(ResponseModel):
+    """A whole reply (not a part of one): it keeps the HTTP headers it came with.
+
+    Only whole replies carry the headers slot, so the many small models inside a reply cost no
+    private-attribute set-up when they are parsed."""
 
     _response_headers: Mapping[str, str] | None = PrivateAttr(default=None)
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from ._base import RequestModel, ResponseModel
+from ._base import APIResponse, RequestModel, ResponseModel
 
 __all__ = [
     "TERMINAL_STATES",
@@ -81,7 +81,7 @@ class BatchRequestCounts(ResponseModel):
     failed: int = 0
 
 
-class Batch(ResponseModel):
+class Batch(APIResponse):
     id: str
     object: str = "batch"
     endpoint: str | None = None
@@ -112,7 +112,7 @@ class Batch(ResponseModel):
         return self.state in TERMINAL_STATES
 
 
-class BatchList(ResponseModel):
+class BatchList(APIResponse):
     object: str = "list"
     data: list[Batch] = Field(default_factory=list)
     first_id: str | None = None

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from ._base import RequestModel, ResponseModel
+from ._base import APIResponse, RequestModel, ResponseModel
 from .shared import Logprobs, Usage
 
 __all__ = [
@@ -105,7 +105,7 @@ class Choice(ResponseModel):
     stop_reason: int | str | None = None
 
 
-class ChatCompletion(ResponseModel):
+class ChatCompletion(APIResponse):
     id: str = ""
     object: str = "chat.completion"
     created: int = 0
@@ -149,7 +149,7 @@ class ChunkChoice(ResponseModel):
     stop_reason: int | str | None = None
 
 
-class ChatCompletionChunk(ResponseModel):
+class ChatCompletionChunk(APIResponse):
     """One streamed event. The last one may have no choices and carry ``usage``."""
 
     id: str = ""

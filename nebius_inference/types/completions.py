@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from ._base import RequestModel, ResponseModel
+from ._base import APIResponse, RequestModel, ResponseModel
 from .shared import Usage
 
 __all__ = ["Completion", "CompletionChoice", "CompletionLogprobs", "CompletionRequest"]
@@ -46,7 +46,7 @@ class CompletionChoice(ResponseModel):
     stop_reason: int | str | None = None
 
 
-class Completion(ResponseModel):
+class Completion(APIResponse):
     """A completion, or one streamed chunk of one (same shape)."""
 
     id: str = ""

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ._base import RequestModel, ResponseModel
+from ._base import APIResponse, RequestModel, ResponseModel
 from .shared import Usage
 
 __all__ = ["CreateEmbeddingResponse", "Embedding", "EmbeddingRequest"]
@@ -27,7 +27,7 @@ class Embedding(ResponseModel):
     embedding: list[float]
 
 
-class CreateEmbeddingResponse(ResponseModel):
+class CreateEmbeddingResponse(APIResponse):
     object: str = "list"
     model: str = ""
     data: list[Embedding] = Field(default_factory=list)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ._base import ResponseModel
+from ._base import APIResponse
 
 __all__ = ["FileDeleted", "FileList", "FileObject"]
 
 
-class FileObject(ResponseModel):
+class FileObject(APIResponse):
     id: str
     object: str = "file"
     bytes: int | None = None
@@ -20,13 +20,13 @@ class FileObject(ResponseModel):
     status_details: str | None = None
 
 
-class FileList(ResponseModel):
+class FileList(APIResponse):
     object: str = "list"
     data: list[FileObject] = Field(default_factory=list)
     has_more: bool | None = None
 
 
-class FileDeleted(ResponseModel):
+class FileDeleted(APIResponse):
     id: str
     object: str = "file"
     deleted: bool = True

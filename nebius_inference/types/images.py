@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from ._base import RequestModel, ResponseModel
+from ._base import APIResponse, RequestModel, ResponseModel
 
 __all__ = ["GeneratedImage", "ImageGenerationRequest", "ImagesResponse"]
 
@@ -46,7 +46,7 @@ class GeneratedImage(ResponseModel):
         return base64.b64decode(self.b64_json)
 
 
-class ImagesResponse(ResponseModel):
+class ImagesResponse(APIResponse):
     id: str | None = None
     created: int | None = None
     data: list[GeneratedImage] = Field(default_factory=list)

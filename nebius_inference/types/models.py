@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from ._base import ResponseModel
+from ._base import APIResponse, ResponseModel
 
 __all__ = ["Model", "ModelList"]
 
@@ -36,7 +36,7 @@ class Model(ResponseModel):
         return feature in features or (feature == "reasoning" and bool(self.reasoning))
 
 
-class ModelList(ResponseModel):
+class ModelList(APIResponse):
     object: str = "list"
     data: list[Model] = Field(default_factory=list)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ._base import RequestModel, ResponseModel
+from ._base import APIResponse, RequestModel, ResponseModel
 from .shared import Usage
 
 __all__ = ["RerankDocument", "RerankRequest", "RerankResponse", "RerankResult"]
@@ -29,7 +29,7 @@ class RerankResult(ResponseModel):
     document: RerankDocument | None = None
 
 
-class RerankResponse(ResponseModel):
+class RerankResponse(APIResponse):
     id: str | None = None
     model: str | None = None
     usage: Usage | None = None
