@@ -7,6 +7,7 @@ switched off, so no test waits on the wall clock.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -39,3 +40,25 @@ def _no_retry_sleep() -> Iterator[None]:
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ENV_NAMES:
         monkeypatch.delenv(name, raising=False)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--live",
+        action="store_true",
+        help="also run the tests marked live, against the real Nebius API (needs NEBIUS_API_KEY)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Collection runs before any fixture cleans the environment.
+    if config.getoption("--live") and os.environ.get("NEBIUS_API_KEY"):
+        return
+    reason = (
+        "talks to the real Nebius API: run with --live and NEBIUS_API_KEY set"
+        if not config.getoption("--live")
+        else "--live was given but NEBIUS_API_KEY is not set"
+    )
+    for item in items:
+        if "live" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=reason))
