@@ -4,6 +4,10 @@ from nebius_inference._extras import require_extra
 
 require_extra("langchain_nebius", "langchain", "langchain_core")
 
+# Importing the chat-model module first lets langchain-core and langsmith build their models in
+# the order that costs least (about 100 ms less than importing our errors module first).
+import langchain_core.language_models.chat_models  # noqa: F401
+
 from ._errors import (
     NebiusAPIError,
     NebiusAPIStatusError,

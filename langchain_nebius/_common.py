@@ -106,7 +106,8 @@ class NebiusClientMixin(BaseModel):
     """Connection settings shared by every Nebius class, and the clients built from them."""
 
     # Validation errors must not echo the constructor arguments: they hold the key.
-    model_config = ConfigDict(hide_input_in_errors=True)
+    # defer_build: the (large) validators are built on first construction, not at import.
+    model_config = ConfigDict(hide_input_in_errors=True, defer_build=True)
 
     api_key: SecretStr | None = Field(
         default_factory=secret_from_env("NEBIUS_API_KEY", default=None),

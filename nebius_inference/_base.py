@@ -91,11 +91,27 @@ def make_timeout(options: ClientOptions, override: float | None, *, stream: bool
     return httpx.Timeout(total, connect=connect, read=read)
 
 
-def build_request(
-    http: httpx.Client | httpx.AsyncClient | None, options: ClientOptions, call: RequestOptions
-) -> httpx.Request:
-    """The request to send. With ``http=None`` (our own pool) it is built directly; a user's
-    client builds it, so its own base headers and settings apply."""
+@dataclass
+class PreparedRequest:
+    """A request ready to send, before any HTTP library's types: what every path shares."""
+
+    method: str
+    base_url: str
+    path: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+    content: bytes | None
+    timeout: httpx.Timeout
+    files: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"{self.base_url}{self.path}"
+
+
+def prepare_request(options: ClientOptions, call: RequestOptions) -> PreparedRequest:
+    """Encode the body and settle the query, headers and timeout of one call."""
     params = dict(call.params)
     if options.ai_project_id and "ai_project_id" not in params:
         params["ai_project_id"] = options.ai_project_id
@@ -106,34 +122,61 @@ def build_request(
     if call.body is not None:
         content = json.dumps(call.body, separators=(",", ":"), ensure_ascii=False).encode()
         headers["Content-Type"] = "application/json"
-    timeout = make_timeout(options, call.timeout, stream=call.stream)
-    if http is None:
-        request = httpx.Request(
-            call.method,
-            _parsed_url(options.base_url, call.path),
-            params=params or None,
-            headers=headers,
-            content=content,
-            files=call.files,
-            data=call.data,
-            extensions={"timeout": timeout.as_dict()},
-        )
-    else:
-        request = http.build_request(
-            call.method,
-            f"{options.base_url}{call.path}",
-            params=params or None,
-            headers=headers,
-            content=content,
-            files=call.files,
-            data=call.data,
-            timeout=timeout,
-        )
+    prepared = PreparedRequest(
+        call.method,
+        options.base_url,
+        call.path,
+        params,
+        headers,
+        content,
+        make_timeout(options, call.timeout, stream=call.stream),
+        call.files,
+        call.data,
+    )
     if logger.isEnabledFor(10):
         logger.debug(
-            "%s %s headers=%s", request.method, request.url, redact_headers(request.headers.items())
+            "%s %s params=%s headers=%s",
+            prepared.method,
+            prepared.url,
+            params,
+            redact_headers(headers.items()),
         )
-    return request
+    return prepared
+
+
+def to_httpx_request(
+    prepared: PreparedRequest, http: httpx.Client | httpx.AsyncClient | None = None
+) -> httpx.Request:
+    """The ``httpx.Request``. With ``http=None`` (our own pool) it is built directly; a user's
+    client builds it, so its own base headers and settings apply."""
+    if http is None:
+        return httpx.Request(
+            prepared.method,
+            _parsed_url(prepared.base_url, prepared.path),
+            params=prepared.params or None,
+            headers=prepared.headers,
+            content=prepared.content,
+            files=prepared.files,
+            data=prepared.data,
+            extensions={"timeout": prepared.timeout.as_dict()},
+        )
+    return http.build_request(
+        prepared.method,
+        prepared.url,
+        params=prepared.params or None,
+        headers=prepared.headers,
+        content=prepared.content,
+        files=prepared.files,
+        data=prepared.data,
+        timeout=prepared.timeout,
+    )
+
+
+def build_request(
+    http: httpx.Client | httpx.AsyncClient | None, options: ClientOptions, call: RequestOptions
+) -> httpx.Request:
+    """Prepare a call and build its ``httpx.Request`` (see :func:`to_httpx_request`)."""
+    return to_httpx_request(prepare_request(options, call), http)
 
 
 @functools.lru_cache(maxsize=512)

@@ -30,8 +30,10 @@ from ._base import (
     parse_embeddings,
     parse_json,
     plan_batches,
+    prepare_request,
     retry_delay_after_error,
     retry_delay_after_status,
+    to_httpx_request,
 )
 from ._base import (
     default_headers as build_default_headers,
@@ -63,6 +65,8 @@ from .types import (
 
 if TYPE_CHECKING:
     import asyncio
+
+    import aiohttp
 
 __all__ = ["AsyncNebiusClient", "NebiusClient"]
 
@@ -421,14 +425,8 @@ class _LoopPool:
     loop: weakref.ref[asyncio.AbstractEventLoop]
     http: httpx.AsyncClient
     transport: httpx.AsyncBaseTransport
+    session: aiohttp.ClientSession
     closer: AsyncGenerator[None, None]
-
-
-def _default_async_http() -> tuple[httpx.AsyncClient, httpx.AsyncBaseTransport]:
-    from httpx_aiohttp import AiohttpTransport
-
-    transport = AiohttpTransport(limits=DEFAULT_LIMITS)
-    return httpx.AsyncClient(transport=transport, follow_redirects=False), transport
 
 
 async def _close_with_loop(
@@ -519,30 +517,39 @@ class AsyncNebiusClient(_ClientBase):
             if other_loop is None or other_loop.is_closed():
                 self._pools.pop(other_key, None)
                 _abandon(other)
-        http, transport = _default_async_http()
+        from ._aiohttp import make_pool  # aiohttp is imported on first async use only
+
+        http, transport, session = make_pool(DEFAULT_LIMITS)
         closer = _close_with_loop(key, self._pools, http)
         await closer.__anext__()
-        pool = _LoopPool(weakref.ref(loop), http, transport, closer)
+        pool = _LoopPool(weakref.ref(loop), http, transport, session, closer)
         self._pools[key] = pool
         return pool
 
     async def _send(self, call: RequestOptions) -> httpx.Response:
         import asyncio
 
-        # With our own pool, requests go straight to its transport (see NebiusClient._send).
-        if self._user_http is not None:
-            http, transport = self._user_http, None
-        else:
-            pool = await self._get_pool()
-            http, transport = pool.http, pool.transport
+        # With our own pool, plain JSON calls go straight through its aiohttp session, and
+        # streams and uploads straight to its transport (see NebiusClient._send and _aiohttp).
+        pool = None if self._user_http is not None else await self._get_pool()
+        http = pool.http if pool is not None else self._user_http
+        assert http is not None
+        transport = None if pool is None else pool.transport
+        direct = pool is not None and not call.stream and call.files is None and not call.data
         call.headers = {**self._headers, **call.headers}
-        request = build_request(None if transport else http, self._options, call)
+        prepared = prepare_request(self._options, call)
+        request = to_httpx_request(prepared, None if transport else http)
         policy = self._policy_for(call)
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
-                if transport is None:
+                if direct:
+                    from ._aiohttp import send_direct  # already imported by _get_pool
+
+                    assert pool is not None
+                    response = await send_direct(pool.session, prepared, request)
+                elif transport is None:
                     response = await http.send(request, stream=call.stream)
                 else:
                     response = await transport.handle_async_request(request)

@@ -160,3 +160,35 @@ async def test_many_concurrent_async_calls(aclient: AsyncNebiusClient) -> None:
         )
     )
     assert len({r.id for r in replies}) == 200
+
+
+async def test_async_direct_path_handles_faults_like_the_others(emu: Emulator) -> None:
+    """Plain async calls on our own pool go straight through aiohttp: same retries and errors."""
+    client = AsyncNebiusClient(api_key=emu.api_key, base_url=emu.base_url, timeout=0.3)
+    try:
+        reply = await client.create_chat_completion(
+            model=CHAT, messages=MESSAGES, extra_headers={FAULT: "disconnect;times=1"}
+        )
+        assert reply.choices and _attempts(emu) == 2
+        assert reply.response_headers["x-ratelimit-limit-requests"]
+        await client.create_chat_completion(
+            model=CHAT, messages=MESSAGES, extra_headers={FAULT: "rate_limit;times=1;retry_after=3"}
+        )
+        assert _retry.recorded_sleeps()[-1] == 3.0
+        with pytest.raises(ni.APITimeoutError):
+            await client.list_models(extra_headers={FAULT: "delay;seconds=1;times=*;key=slow"})
+        with pytest.raises(ni.APIConnectionError, match="retries"):
+            await client.list_models(extra_headers={FAULT: "disconnect;times=*;key=gone"})
+        with pytest.raises(ni.APIResponseValidationError):
+            await client.list_models(extra_headers={FAULT: "malformed"})
+        with pytest.raises(ni.NotFoundError) as info:
+            await client.create_chat_completion(model="no/such-model", messages=MESSAGES)
+        assert info.value.request is not None and info.value.request.url.path.endswith(
+            "/completions"
+        )
+        assert (
+            len(await client.embed([f"t{i}" for i in range(300)], model="Qwen/Qwen3-Embedding-8B"))
+            == 300
+        )
+    finally:
+        await client.aclose()
