@@ -149,8 +149,10 @@ class ChunkChoice(ResponseModel):
     stop_reason: int | str | None = None
 
 
-class ChatCompletionChunk(APIResponse):
-    """One streamed event. The last one may have no choices and carry ``usage``."""
+class ChatCompletionChunk(ResponseModel):
+    """One streamed event. The last one may have no choices and carry ``usage``.
+
+    Its stream has the headers (``Stream.headers``), so a chunk carries none."""
 
     id: str = ""
     object: str = "chat.completion.chunk"
