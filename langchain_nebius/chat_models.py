@@ -17,7 +17,12 @@ from typing_extensions import Self, override
 
 from nebius_inference.types import ChatCompletion
 
-from ._common import DEFAULT_CHAT_MODEL, NebiusClientMixin, build_model_kwargs
+from ._common import (
+    DEFAULT_CHAT_MODEL,
+    NebiusClientMixin,
+    build_model_kwargs,
+    stored_signature,
+)
 from ._convert import (
     ChatChunkConverter,
     chat_result_from_completion,
@@ -290,6 +295,7 @@ class ChatNebius(NebiusClientMixin, BaseChatModel):
         return chat_result_from_completion(completion, model=body["model"], headers=headers)
 
     @override
+    @stored_signature
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -305,6 +311,7 @@ class ChatNebius(NebiusClientMixin, BaseChatModel):
         return self._chat_result(completion, body)
 
     @override
+    @stored_signature
     async def _agenerate(
         self,
         messages: list[BaseMessage],

@@ -13,7 +13,12 @@ from typing_extensions import override
 
 from nebius_inference.types import Completion, Usage
 
-from ._common import DEFAULT_CHAT_MODEL, NebiusClientMixin, build_model_kwargs
+from ._common import (
+    DEFAULT_CHAT_MODEL,
+    NebiusClientMixin,
+    build_model_kwargs,
+    stored_signature,
+)
 from ._convert import completion_chunk_to_generation, completion_to_generations
 from ._errors import translate_errors
 
@@ -187,6 +192,7 @@ class NebiusLLM(NebiusClientMixin, BaseLLM):
         return batch[0] if len(batch) == 1 else batch
 
     @override
+    @stored_signature
     def _generate(
         self,
         prompts: list[str],
@@ -212,6 +218,7 @@ class NebiusLLM(NebiusClientMixin, BaseLLM):
         return self._collect(replies, body.get("model", self.model_name))
 
     @override
+    @stored_signature
     async def _agenerate(
         self,
         prompts: list[str],

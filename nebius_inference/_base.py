@@ -241,22 +241,37 @@ def apply_call_options(call: RequestOptions, extras: Mapping[str, Any]) -> Reque
 
 def parse_json(model_cls: type[T], response: httpx.Response) -> T:
     """Parse a JSON reply into ``model_cls``; a malformed one raises a clear error."""
+    return parse_body(model_cls, response.content, response.headers, lambda: response)
+
+
+def parse_body(
+    model_cls: type[T],
+    content: bytes,
+    headers: Mapping[str, str],
+    response: Callable[[], httpx.Response],
+) -> T:
+    """Parse a successful reply's body into ``model_cls`` and keep its headers on the result.
+
+    ``response`` gives the reply as an ``httpx.Response``; it is called only when the body does
+    not parse, for the error.
+    """
     try:
-        result = model_cls.model_validate_json(response.content)
+        result = model_cls.model_validate_json(content)
     except ValidationError as exc:
+        reply = response()
         raise APIResponseValidationError(
-            f"The API answered {response.status_code} with a body that is not a valid "
+            f"The API answered {reply.status_code} with a body that is not a valid "
             f"{model_cls.__name__}: {exc.errors(include_url=False)[0]['msg']}. "
             "Retry, or report it if it persists.",
-            request=response.request,
-            response=response,
-            body=response.text[:2000],
+            request=reply.request,
+            response=reply,
+            body=reply.text[:2000],
         ) from None
-    set_headers(result, response.headers)
+    set_headers(result, headers)
     return result
 
 
-def set_headers(result: BaseModel, headers: httpx.Headers) -> None:
+def set_headers(result: BaseModel, headers: Mapping[str, str]) -> None:
     """Keep the reply's headers (rate-limit counters, request id) on the parsed object."""
     if isinstance(result, APIResponse):
         result._response_headers = headers

@@ -14,7 +14,7 @@ import weakref
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import httpx
 from pydantic import BaseModel
@@ -27,6 +27,7 @@ from ._base import (
     check_texts,
     connection_error,
     make_status_error,
+    parse_body,
     parse_embeddings,
     parse_json,
     plan_batches,
@@ -67,6 +68,8 @@ if TYPE_CHECKING:
     import asyncio
 
     import aiohttp
+
+    from ._aiohttp import Reply
 
 __all__ = ["AsyncNebiusClient", "NebiusClient"]
 
@@ -526,7 +529,14 @@ class AsyncNebiusClient(_ClientBase):
         self._pools[key] = pool
         return pool
 
-    async def _send(self, call: RequestOptions) -> httpx.Response:
+    @overload
+    async def _send(self, call: RequestOptions, whole: Literal[False] = ...) -> httpx.Response: ...
+    @overload
+    async def _send(self, call: RequestOptions, whole: Literal[True]) -> httpx.Response | Reply: ...
+    async def _send(self, call: RequestOptions, whole: bool = False) -> httpx.Response | Reply:
+        """Send ``call`` with retries. With ``whole=True`` a successful plain JSON call on our own
+        pool comes back as a :class:`Reply` (no httpx objects built); anything else, and every
+        reply that is not a success, as an ``httpx.Response``."""
         import asyncio
 
         # With our own pool, plain JSON calls go straight through its aiohttp session, and
@@ -538,7 +548,8 @@ class AsyncNebiusClient(_ClientBase):
         direct = pool is not None and not call.stream and call.files is None and not call.data
         call.headers = {**self._headers, **call.headers}
         prepared = prepare_request(self._options, call)
-        request = to_httpx_request(prepared, None if transport else http)
+        # The direct path builds the httpx.Request only when it needs one.
+        request = None if direct else to_httpx_request(prepared, None if transport else http)
         policy = self._policy_for(call)
         attempt = 0
         while True:
@@ -548,15 +559,22 @@ class AsyncNebiusClient(_ClientBase):
                     from ._aiohttp import send_direct  # already imported by _get_pool
 
                     assert pool is not None
-                    response = await send_direct(pool.session, prepared, request)
+                    reply = await send_direct(pool.session, prepared)
+                    if whole and reply.status < 400 and not logger.isEnabledFor(20):
+                        return reply
+                    request = request or to_httpx_request(prepared)
+                    response = reply.response(request)
                 elif transport is None:
+                    assert request is not None
                     response = await http.send(request, stream=call.stream)
                 else:
+                    assert request is not None
                     response = await transport.handle_async_request(request)
                     response.request = request
                     if not call.stream:
                         await _aread_or_close(response)
             except httpx.TransportError as exc:
+                request = request or to_httpx_request(prepared)
                 delay = retry_delay_after_error(policy, attempt, request, exc)
                 if delay is None:
                     raise connection_error(exc, request, attempt) from exc
@@ -574,7 +592,10 @@ class AsyncNebiusClient(_ClientBase):
             attempt += 1
 
     async def _json(self, call: RequestOptions, model_cls: type[T]) -> T:
-        return parse_json(model_cls, await self._send(call))
+        reply = await self._send(call, whole=True)
+        if isinstance(reply, httpx.Response):
+            return parse_json(model_cls, reply)
+        return parse_body(model_cls, reply.content, reply.headers, reply.response)
 
     async def _stream(self, call: RequestOptions, model_cls: type[T]) -> AsyncStream[T]:
         return AsyncStream(await self._send(call), model_cls)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import gc
+import logging
+import pickle
 
 import httpx
 import pytest
@@ -179,8 +182,11 @@ async def test_async_direct_path_handles_faults_like_the_others(emu: Emulator) -
             await client.list_models(extra_headers={FAULT: "delay;seconds=1;times=*;key=slow"})
         with pytest.raises(ni.APIConnectionError, match="retries"):
             await client.list_models(extra_headers={FAULT: "disconnect;times=*;key=gone"})
-        with pytest.raises(ni.APIResponseValidationError):
+        with pytest.raises(ni.APIResponseValidationError) as bad:
             await client.list_models(extra_headers={FAULT: "malformed"})
+        # A successful reply skips httpx's objects; one that does not parse still gets them.
+        assert bad.value.response is not None and bad.value.response.status_code == 200
+        assert bad.value.request is not None and bad.value.request.url.path.endswith("/models")
         with pytest.raises(ni.NotFoundError) as info:
             await client.create_chat_completion(model="no/such-model", messages=MESSAGES)
         assert info.value.request is not None and info.value.request.url.path.endswith(
@@ -190,5 +196,28 @@ async def test_async_direct_path_handles_faults_like_the_others(emu: Emulator) -
             len(await client.embed([f"t{i}" for i in range(300)], model="Qwen/Qwen3-Embedding-8B"))
             == 300
         )
+    finally:
+        await client.aclose()
+
+
+async def test_async_direct_replies_keep_their_headers_and_are_logged(
+    emu: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The direct path's headers behave like httpx's: case-insensitive, copied, picklable."""
+    client = AsyncNebiusClient(api_key=emu.api_key, base_url=emu.base_url)
+    try:
+        reply = await client.create_chat_completion(model=CHAT, messages=MESSAGES)
+        headers = reply.response_headers
+        assert headers["X-RateLimit-Limit-Requests"] == headers["x-ratelimit-limit-requests"]
+        for copy_of in (copy.deepcopy(reply), pickle.loads(pickle.dumps(reply))):
+            assert dict(copy_of.response_headers) == dict(headers)
+        with caplog.at_level(logging.INFO, logger="nebius_inference"):
+            logged = await client.create_chat_completion(model=CHAT, messages=MESSAGES)
+        assert logged.choices[0].message.content == reply.choices[0].message.content
+        assert (
+            logged.response_headers["X-RateLimit-Limit-Requests"]
+            == (headers["x-ratelimit-limit-requests"])
+        )
+        assert "POST /v1/chat/completions -> 200" in caplog.text
     finally:
         await client.aclose()
