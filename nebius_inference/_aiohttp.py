@@ -27,13 +27,17 @@ _DROPPED_REPLY_HEADERS = frozenset({"content-encoding", "content-length", "trans
 
 
 def make_pool(
-    limits: httpx.Limits,
+    limits: httpx.Limits, proxy: str | None = None
 ) -> tuple[httpx.AsyncClient, AiohttpTransport, aiohttp.ClientSession]:
-    """A session, and an httpx client whose transport sends through that same session."""
+    """A session, and an httpx client whose transport sends through that same session.
+
+    ``proxy`` is the environment's proxy for our base URL: when there is one, the session
+    reads the proxy settings (``HTTPS_PROXY``, ``NO_PROXY``, ...) for each request.
+    """
     connector = aiohttp.TCPConnector(
         limit=limits.max_connections or 0, keepalive_timeout=limits.keepalive_expiry
     )
-    session = aiohttp.ClientSession(connector=connector)
+    session = aiohttp.ClientSession(connector=connector, trust_env=proxy is not None)
     transport = AiohttpTransport(limits=limits, client=session)
     return httpx.AsyncClient(transport=transport, follow_redirects=False), transport, session
 

@@ -39,7 +39,7 @@ from ._base import (
 from ._base import (
     default_headers as build_default_headers,
 )
-from ._config import Secret, Timeouts, resolve_options
+from ._config import Secret, Timeouts, env_proxy, resolve_options
 from ._endpoints import CallOptions, FileInput
 from ._logs import logger
 from ._retry import RetryPolicy, effective_delay
@@ -209,7 +209,9 @@ class NebiusClient(_ClientBase):
         # auth, redirect and cookie handling we never use, and a cookie-jar pass per reply.
         self._transport: httpx.HTTPTransport | None = None
         if http_client is None:
-            self._transport = httpx.HTTPTransport(limits=DEFAULT_LIMITS)
+            self._transport = httpx.HTTPTransport(
+                limits=DEFAULT_LIMITS, proxy=env_proxy(self._options.base_url)
+            )
             http_client = httpx.Client(transport=self._transport, follow_redirects=False)
             # A client dropped without close() still frees its sockets.
             weakref.finalize(self, http_client.close)
@@ -522,7 +524,7 @@ class AsyncNebiusClient(_ClientBase):
                 _abandon(other)
         from ._aiohttp import make_pool  # aiohttp is imported on first async use only
 
-        http, transport, session = make_pool(DEFAULT_LIMITS)
+        http, transport, session = make_pool(DEFAULT_LIMITS, env_proxy(self._options.base_url))
         closer = _close_with_loop(key, self._pools, http)
         await closer.__anext__()
         pool = _LoopPool(weakref.ref(loop), http, transport, session, closer)

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+from urllib.request import getproxies, proxy_bypass
 
 from ._errors import ConfigurationError
 
@@ -16,6 +17,7 @@ __all__ = [
     "ClientOptions",
     "Secret",
     "Timeouts",
+    "env_proxy",
     "resolve_options",
 ]
 
@@ -159,3 +161,17 @@ def _resolve_timeouts(timeout: float | Timeouts | None, stream_idle: float | Non
             )
         base = Timeouts(total=base.total, connect=base.connect, stream_idle=float(stream_idle))
     return base
+
+
+def env_proxy(url: str) -> str | None:
+    """The proxy the environment sets for ``url``, or ``None``.
+
+    Reads ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` (either case) and honours
+    ``NO_PROXY``, as httpx, aiohttp and the ``openai`` SDK do by default.
+    """
+    parts = urlsplit(url)
+    proxies = getproxies()
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if not proxy or proxy_bypass(parts.hostname or ""):
+        return None
+    return proxy

@@ -1,7 +1,8 @@
 """Shared test configuration.
 
 The emulator's pytest plugin serves the API on 127.0.0.1. Every test starts from a clean
-environment (no Nebius or OpenAI settings leak in from the machine) and with retry sleeping
+environment (no Nebius or OpenAI settings leak in from the machine, and no proxy stands
+between the clients and the emulator) and with retry sleeping
 switched off, so no test waits on the wall clock.
 """
 
@@ -40,6 +41,11 @@ def _no_retry_sleep() -> Iterator[None]:
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ENV_NAMES:
         monkeypatch.delenv(name, raising=False)
+    # The clients honour the machine's proxy settings; the emulator is always reached directly.
+    loopback = "127.0.0.1,localhost"
+    for name in ("NO_PROXY", "no_proxy"):
+        current = os.environ.get(name)
+        monkeypatch.setenv(name, f"{current},{loopback}" if current else loopback)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
