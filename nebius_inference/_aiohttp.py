@@ -18,12 +18,10 @@ import httpx
 from httpx_aiohttp import AiohttpTransport
 from multidict import CIMultiDict
 
-from ._base import PreparedRequest, to_httpx_request
+from ._base import PreparedRequest
+from ._reply import Reply
 
-__all__ = ["Reply", "make_pool", "send_direct"]
-
-# aiohttp has already decoded and de-chunked the body it reads whole.
-_DROPPED_REPLY_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+__all__ = ["make_pool", "send_direct"]
 
 
 def make_pool(
@@ -49,45 +47,6 @@ def _timeout(
     return aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read, connect=pool)
 
 
-class Reply:
-    """A whole reply read straight off the session: status, headers and body, no httpx objects.
-
-    Building an ``httpx.Request`` and ``httpx.Response`` costs about a fifth of a call at high
-    concurrency, so a successful reply skips them; :meth:`response` builds both on demand
-    (errors, retries, logging, a body that does not parse).
-    """
-
-    __slots__ = ("_raw_headers", "content", "headers", "prepared", "status")
-
-    def __init__(
-        self,
-        prepared: PreparedRequest,
-        status: int,
-        headers: CIMultiDict[str],
-        raw_headers: tuple[tuple[bytes, bytes], ...],
-        content: bytes,
-    ) -> None:
-        self.prepared = prepared
-        self.status = status
-        self.headers = headers
-        self._raw_headers = raw_headers
-        self.content = content
-
-    def response(self, request: httpx.Request | None = None) -> httpx.Response:
-        """This reply as an ``httpx.Response`` to ``request`` (built from the call if omitted)."""
-        headers = [
-            (name, value)
-            for name, value in self._raw_headers
-            if name.decode("latin-1").lower() not in _DROPPED_REPLY_HEADERS
-        ]
-        return httpx.Response(
-            self.status,
-            headers=headers,
-            content=self.content,
-            request=request if request is not None else to_httpx_request(self.prepared),
-        )
-
-
 async def send_direct(session: aiohttp.ClientSession, prepared: PreparedRequest) -> Reply:
     """Send a JSON call through ``session`` and read the whole reply.
 
@@ -106,8 +65,14 @@ async def send_direct(session: aiohttp.ClientSession, prepared: PreparedRequest)
             timeout=_timeout(t.connect, t.read, t.pool),
         ) as reply:
             content = await reply.read()
+            # aiohttp has already decoded and de-chunked the body it read.
             return Reply(
-                prepared, reply.status, CIMultiDict(reply.headers), reply.raw_headers, content
+                prepared,
+                reply.status,
+                CIMultiDict(reply.headers),
+                reply.raw_headers,
+                content,
+                decoded=True,
             )
     except asyncio.TimeoutError as exc:  # aiohttp's timeouts derive from it
         raise httpx.ReadTimeout(str(exc) or "timed out") from exc

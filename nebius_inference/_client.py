@@ -23,7 +23,6 @@ from typing_extensions import Self, Unpack
 from . import _endpoints as ep
 from ._base import (
     RequestOptions,
-    build_request,
     check_texts,
     connection_error,
     make_status_error,
@@ -68,8 +67,9 @@ if TYPE_CHECKING:
     import asyncio
 
     import aiohttp
+    import httpcore
 
-    from ._aiohttp import Reply
+    from ._reply import Reply
 
 __all__ = ["AsyncNebiusClient", "NebiusClient"]
 
@@ -208,10 +208,14 @@ class NebiusClient(_ClientBase):
         # With our own pool, requests go straight to its transport: httpx.Client.send adds
         # auth, redirect and cookie handling we never use, and a cookie-jar pass per reply.
         self._transport: httpx.HTTPTransport | None = None
+        self._pool: httpcore.ConnectionPool | None = None  # the transport's, for plain JSON calls
         if http_client is None:
             self._transport = httpx.HTTPTransport(
                 limits=DEFAULT_LIMITS, proxy=env_proxy(self._options.base_url)
             )
+            from ._httpcore import pool_of  # httpx imports httpcore only now, too
+
+            self._pool = pool_of(self._transport)
             http_client = httpx.Client(transport=self._transport, follow_redirects=False)
             # A client dropped without close() still frees its sockets.
             weakref.finalize(self, http_client.close)
@@ -219,23 +223,46 @@ class NebiusClient(_ClientBase):
 
     # -- plumbing ------------------------------------------------------------------------------
 
-    def _send(self, call: RequestOptions) -> httpx.Response:
+    @overload
+    def _send(self, call: RequestOptions, whole: Literal[False] = ...) -> httpx.Response: ...
+    @overload
+    def _send(self, call: RequestOptions, whole: Literal[True]) -> httpx.Response | Reply: ...
+    def _send(self, call: RequestOptions, whole: bool = False) -> httpx.Response | Reply:
+        """Send ``call`` with retries. With ``whole=True`` a successful plain JSON call on our own
+        pool comes back as a :class:`Reply` (no httpx objects built); anything else, and every
+        reply that is not a success, as an ``httpx.Response``."""
         call.headers = {**self._headers, **call.headers}
         transport = self._transport
-        request = build_request(None if transport else self._http, self._options, call)
+        pool = self._pool
+        direct = pool is not None and not call.stream and call.files is None and not call.data
+        prepared = prepare_request(self._options, call)
+        # The direct path builds the httpx.Request only when it needs one.
+        request = None if direct else to_httpx_request(prepared, None if transport else self._http)
         policy = self._policy_for(call)
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
-                if transport is None:
+                if direct:
+                    from ._httpcore import send_direct  # already imported by __init__
+
+                    assert pool is not None
+                    reply = send_direct(pool, prepared)
+                    if whole and reply.plain and not logger.isEnabledFor(20):
+                        return reply
+                    request = request or to_httpx_request(prepared)
+                    response = reply.response(request)
+                elif transport is None:
+                    assert request is not None
                     response = self._http.send(request, stream=call.stream)
                 else:
+                    assert request is not None
                     response = transport.handle_request(request)
                     response.request = request
                     if not call.stream:
                         _read_or_close(response)
             except httpx.TransportError as exc:
+                request = request or to_httpx_request(prepared)
                 delay = retry_delay_after_error(policy, attempt, request, exc)
                 if delay is None:
                     raise connection_error(exc, request, attempt) from exc
@@ -253,7 +280,10 @@ class NebiusClient(_ClientBase):
             attempt += 1
 
     def _json(self, call: RequestOptions, model_cls: type[T]) -> T:
-        return parse_json(model_cls, self._send(call))
+        reply = self._send(call, whole=True)
+        if isinstance(reply, httpx.Response):
+            return parse_json(model_cls, reply)
+        return parse_body(model_cls, reply.content, reply.headers, reply.response)
 
     def _stream(self, call: RequestOptions, model_cls: type[T]) -> Stream[T]:
         return Stream(self._send(call), model_cls)
@@ -562,7 +592,7 @@ class AsyncNebiusClient(_ClientBase):
 
                     assert pool is not None
                     reply = await send_direct(pool.session, prepared)
-                    if whole and reply.status < 400 and not logger.isEnabledFor(20):
+                    if whole and reply.plain and not logger.isEnabledFor(20):
                         return reply
                     request = request or to_httpx_request(prepared)
                     response = reply.response(request)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +28,7 @@ def test_only_the_core_imports_httpx() -> None:
         offenders = [
             p
             for p, names in _imports(package).items()
-            if names & {"httpx", "aiohttp", "httpx_aiohttp"}
+            if names & {"httpx", "httpcore", "aiohttp", "httpx_aiohttp", "multidict"}
         ]
         assert offenders == [], f"{package} must reach HTTP through nebius_inference: {offenders}"
 
@@ -68,3 +70,15 @@ def test_nothing_is_installed_under_llama_index() -> None:
     assert not (ROOT / "llama_index").exists()
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert '"llama_index"' not in text and "llama_index/" not in text
+
+
+def test_importing_the_core_defers_its_transports() -> None:
+    """``import nebius_inference`` stays cheap: each pool's libraries load on first use."""
+    code = (
+        "import sys, nebius_inference, nebius_inference.types; "
+        "print(sorted({'aiohttp', 'httpcore', 'multidict', 'asyncio'} & set(sys.modules)))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.strip()
+    assert loaded == "[]"

@@ -7,6 +7,7 @@ import copy
 import gc
 import logging
 import pickle
+from typing import Any
 
 import httpx
 import pytest
@@ -200,24 +201,51 @@ async def test_async_direct_path_handles_faults_like_the_others(emu: Emulator) -
         await client.aclose()
 
 
-async def test_async_direct_replies_keep_their_headers_and_are_logged(
-    emu: Emulator, caplog: pytest.LogCaptureFixture
-) -> None:
-    """The direct path's headers behave like httpx's: case-insensitive, copied, picklable."""
-    client = AsyncNebiusClient(api_key=emu.api_key, base_url=emu.base_url)
-    try:
-        reply = await client.create_chat_completion(model=CHAT, messages=MESSAGES)
-        headers = reply.response_headers
-        assert headers["X-RateLimit-Limit-Requests"] == headers["x-ratelimit-limit-requests"]
-        for copy_of in (copy.deepcopy(reply), pickle.loads(pickle.dumps(reply))):
-            assert dict(copy_of.response_headers) == dict(headers)
+async def test_direct_paths_log_each_reply(emu: Emulator, caplog: pytest.LogCaptureFixture) -> None:
+    """With INFO logging on, the direct paths log each reply like the httpx paths do."""
+    with NebiusClient(api_key=emu.api_key, base_url=emu.base_url) as client:
+        plain = client.create_chat_completion(model=CHAT, messages=MESSAGES)
         with caplog.at_level(logging.INFO, logger="nebius_inference"):
-            logged = await client.create_chat_completion(model=CHAT, messages=MESSAGES)
-        assert logged.choices[0].message.content == reply.choices[0].message.content
-        assert (
-            logged.response_headers["X-RateLimit-Limit-Requests"]
-            == (headers["x-ratelimit-limit-requests"])
-        )
-        assert "POST /v1/chat/completions -> 200" in caplog.text
+            logged = client.create_chat_completion(model=CHAT, messages=MESSAGES)
+    assert logged.choices[0].message.content == plain.choices[0].message.content
+    assert logged.response_headers["X-RateLimit-Limit-Requests"]
+    assert caplog.text.count("POST /v1/chat/completions -> 200") == 1
+    aclient = AsyncNebiusClient(api_key=emu.api_key, base_url=emu.base_url)
+    try:
+        with caplog.at_level(logging.INFO, logger="nebius_inference"):
+            alogged = await aclient.create_chat_completion(model=CHAT, messages=MESSAGES)
     finally:
-        await client.aclose()
+        await aclient.aclose()
+    assert alogged.choices[0].message.content == plain.choices[0].message.content
+    assert caplog.text.count("POST /v1/chat/completions -> 200") == 2
+
+
+def _check_headers(reply: ni.types.ChatCompletion) -> None:
+    headers = reply.response_headers
+    assert headers["X-RateLimit-Limit-Requests"] == headers["x-ratelimit-limit-requests"]
+    for copy_of in (copy.deepcopy(reply), pickle.loads(pickle.dumps(reply))):
+        assert dict(copy_of.response_headers) == dict(headers)
+
+
+async def test_direct_paths_send_the_query_and_keep_the_headers(emu: Emulator) -> None:
+    """Plain JSON calls on our own pools skip httpx's objects, sync and async alike."""
+    options: dict[str, Any] = {
+        "api_key": emu.api_key,
+        "base_url": emu.base_url,
+        "ai_project_id": "p1",
+    }
+    extra: dict[str, Any] = {"extra_query": {"tag": "a b&c"}}
+    with NebiusClient(**options) as client:
+        _check_headers(client.create_chat_completion(model=CHAT, messages=MESSAGES, **extra))
+        assert client.list_models(verbose=True).data[0].context_length
+    aclient = AsyncNebiusClient(**options)
+    try:
+        reply = await aclient.create_chat_completion(model=CHAT, messages=MESSAGES, **extra)
+        _check_headers(reply)
+        assert (await aclient.list_models(verbose=True)).data[0].context_length
+    finally:
+        await aclient.aclose()
+    chats = emu.requests("/v1/chat/completions", "post")
+    assert [entry.query for entry in chats] == [{"ai_project_id": "p1", "tag": "a b&c"}] * 2
+    listings = emu.requests("/v1/models", "get")
+    assert [entry.query for entry in listings] == [{"ai_project_id": "p1", "verbose": "true"}] * 2
