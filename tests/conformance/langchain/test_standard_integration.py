@@ -6,18 +6,24 @@ is put in a module global by a module-scoped autouse fixture before any test bui
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage
 from langchain_core.tools import BaseTool
 from langchain_tests.integration_tests import (
     ChatModelIntegrationTests,
     EmbeddingsIntegrationTests,
     ToolsIntegrationTests,
 )
+from langchain_tests.integration_tests import chat_models as standard_chat_tests
+from PIL import Image
 
 from langchain_nebius import ChatNebius, NebiusEmbeddings, NebiusImageGenerationTool
 from nebius_inference.testing import Emulator
@@ -38,9 +44,9 @@ def _connection() -> dict[str, Any]:
 
 class TestChatNebiusStandardIntegration(ChatModelIntegrationTests):
     """The default chat model, meta-llama/Llama-3.3-70B-Instruct: text only (no vision, so
-    the image tests are skipped by the suite; vision is covered by our own tests with a vision
-    model and local images), tool calling with tool_choice, structured output by our default
-    method (guided_json), JSON mode, usage in invoke and stream."""
+    the image tests are skipped by the suite; the suite's image test runs below on a vision
+    model), tool calling with tool_choice, structured output by our default method
+    (guided_json), JSON mode, usage in invoke and stream."""
 
     @property
     def chat_model_class(self) -> type[BaseChatModel]:
@@ -109,3 +115,51 @@ class TestNebiusImageToolStandardIntegration(ToolsIntegrationTests):
     @property
     def tool_invoke_params_example(self) -> dict[str, Any]:
         return {"prompt": "a red fox in the snow", "width": 256, "height": 256, "seed": 7}
+
+
+class _VisionSuite(ChatModelIntegrationTests):
+    """The suite on a vision model, for its image test only (not collected as a class: the
+    rest of the suite runs above)."""
+
+    @property
+    def chat_model_class(self) -> type[BaseChatModel]:
+        return ChatNebius
+
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        return {"model": "Qwen/Qwen2.5-VL-72B-Instruct", **_connection()}
+
+    @property
+    def supports_image_inputs(self) -> bool:
+        return True
+
+
+def test_standard_image_inputs_on_a_vision_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite's ``test_image_inputs`` (OpenAI ``image_url`` parts and LangChain's standard
+    base64 image blocks), with the picture it would download made here instead: the emulator
+    decodes each image and rejects a malformed one, so a wrong conversion fails this test."""
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(picture, format="PNG")
+    monkeypatch.setattr(
+        standard_chat_tests.httpx,
+        "get",
+        lambda url, **_: httpx.Response(200, content=picture.getvalue()),
+    )
+    suite = _VisionSuite()
+    model = ChatNebius(**suite.chat_model_params)
+    suite.test_image_inputs(model)
+    reply = model.invoke(
+        [
+            HumanMessage(
+                content=[
+                    {"type": "text", "text": "Describe it."},
+                    {
+                        "type": "image",
+                        "base64": base64.b64encode(picture.getvalue()).decode(),
+                        "mime_type": "image/png",
+                    },
+                ]
+            )
+        ]
+    )
+    assert "1 image: PNG 64x48" in str(reply.content)  # the emulator saw the picture itself
