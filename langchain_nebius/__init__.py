@@ -32,6 +32,7 @@ from .chat_models import ChatNebius
 from .embeddings import NebiusEmbeddings
 from .llms import NebiusLLM
 from .rerank import NebiusRerank
+from .retrievers import NebiusRetrievalTool, NebiusRetriever, nebius_search
 from .tools import NebiusImageGenerationTool
 
 __all__ = [
@@ -54,8 +55,11 @@ __all__ = [
     "NebiusRequestTooLargeError",
     "NebiusRerank",
     "NebiusResponseValidationError",
+    "NebiusRetrievalTool",
+    "NebiusRetriever",
     "NebiusStreamError",
     "NebiusStreamIdleTimeoutError",
     "NebiusTimeoutError",
     "NebiusUnprocessableEntityError",
+    "nebius_search",
 ]

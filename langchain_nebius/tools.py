@@ -1,4 +1,8 @@
-"""``NebiusImageGenerationTool``: a LangChain tool that generates images on Nebius."""
+"""``NebiusImageGenerationTool``: a LangChain tool that generates images on Nebius.
+
+The retrieval tools live in :mod:`langchain_nebius.retrievers` and are importable from here
+too, where the official package has them.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +21,16 @@ from nebius_inference.types import ImagesResponse
 
 from ._common import NebiusClientMixin
 from ._errors import translate_errors
+from .retrievers import NebiusRetrievalTool, NebiusRetrievalToolInput, nebius_search
 
-__all__ = ["ImageArtifact", "ImageGenerationInput", "NebiusImageGenerationTool"]
+__all__ = [
+    "ImageArtifact",
+    "ImageGenerationInput",
+    "NebiusImageGenerationTool",
+    "NebiusRetrievalTool",
+    "NebiusRetrievalToolInput",
+    "nebius_search",
+]
 
 ImageFormat = Literal["png", "jpg", "webp"]
 _MIME_TYPES: dict[str, str] = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}

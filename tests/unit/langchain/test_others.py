@@ -23,6 +23,7 @@ from langchain_core.exceptions import (
     ModelRateLimitError,
     ModelTimeoutError,
 )
+from langchain_core.tools import BaseTool
 
 import langchain_nebius
 import nebius_inference as ni
@@ -275,11 +276,15 @@ def test_public_names() -> None:
         "NebiusEmbeddings",
         "NebiusImageGenerationTool",
         "NebiusRerank",
+        "NebiusRetriever",
+        "NebiusRetrievalTool",
     }
-    assert classes <= exported
-    errors = exported - classes
-    for name in exported:
+    tools = {"nebius_search"}  # a tool object, as in the official package
+    assert classes | tools <= exported
+    errors = exported - classes - tools
+    for name in classes | errors:
         assert getattr(langchain_nebius, name).__module__.startswith("langchain_nebius")
+    assert isinstance(langchain_nebius.nebius_search, BaseTool)
     for name in errors:
         error = getattr(langchain_nebius, name)
         assert issubclass(error, ni.NebiusError)
