@@ -9,6 +9,7 @@ connection pool for all its calls. Construction does no I/O.
 from __future__ import annotations
 
 import inspect
+import math
 import threading
 import warnings
 from collections.abc import Callable
@@ -28,7 +29,13 @@ from typing_extensions import Self
 
 from nebius_inference import AsyncNebiusClient, ConfigurationError, NebiusClient
 
-__all__ = ["NebiusClientMixin", "accepted_names", "build_model_kwargs", "stored_signature"]
+__all__ = [
+    "NebiusClientMixin",
+    "accepted_names",
+    "approximate_tokens",
+    "build_model_kwargs",
+    "stored_signature",
+]
 
 DEFAULT_CHAT_MODEL = "meta-llama/Llama-3.3-70B-Instruct"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -43,6 +50,16 @@ def stored_signature(fn: F) -> F:
     """
     fn.__signature__ = inspect.signature(fn)  # type: ignore[attr-defined]
     return fn
+
+
+CHARS_PER_TOKEN = 4.0
+"""What the token estimates assume (langchain-core's ``count_tokens_approximately`` default)."""
+
+
+def approximate_tokens(text: str) -> int:
+    """About how many tokens ``text`` is, with no tokenizer: Nebius serves many model
+    families, each with its own tokenizer, and none is downloaded here."""
+    return math.ceil(len(text) / CHARS_PER_TOKEN)
 
 
 _MISSING_KEY = (

@@ -9,6 +9,7 @@ from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackMana
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
 from langchain_core.language_models.model_profile import ModelProfile
 from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
@@ -18,8 +19,10 @@ from typing_extensions import Self, override
 from nebius_inference.types import ChatCompletion
 
 from ._common import (
+    CHARS_PER_TOKEN,
     DEFAULT_CHAT_MODEL,
     NebiusClientMixin,
+    approximate_tokens,
     build_model_kwargs,
     stored_signature,
 )
@@ -182,6 +185,27 @@ class ChatNebius(NebiusClientMixin, BaseChatModel):
     @override
     def get_lc_namespace(cls) -> list[str]:
         return ["langchain_nebius", "chat_models"]
+
+    @override
+    def get_num_tokens(self, text: str) -> int:
+        """About how many tokens ``text`` is (4 characters a token), with no tokenizer
+        download. Pass ``custom_get_token_ids`` for exact counts with your model's tokenizer;
+        every reply's ``usage_metadata`` has the exact numbers."""
+        if self.custom_get_token_ids is not None:
+            return len(self.custom_get_token_ids(text))
+        return approximate_tokens(text)
+
+    @override
+    def get_num_tokens_from_messages(
+        self, messages: list[BaseMessage], tools: Sequence[Any] | None = None
+    ) -> int:
+        """About how many tokens ``messages`` (and ``tools``) take, with langchain-core's
+        ``count_tokens_approximately``; with ``custom_get_token_ids``, LangChain's count."""
+        if self.custom_get_token_ids is not None:
+            return super().get_num_tokens_from_messages(messages, tools)
+        return count_tokens_approximately(
+            messages, chars_per_token=CHARS_PER_TOKEN, tools=list(tools) if tools else None
+        )
 
     @override
     def _resolve_model_profile(self) -> ModelProfile | None:

@@ -16,6 +16,7 @@ from nebius_inference.types import Completion, Usage
 from ._common import (
     DEFAULT_CHAT_MODEL,
     NebiusClientMixin,
+    approximate_tokens,
     build_model_kwargs,
     stored_signature,
 )
@@ -85,6 +86,15 @@ class NebiusLLM(NebiusClientMixin, BaseLLM):
     @classmethod
     def _nebius_build_extra(cls, values: Any) -> Any:
         return build_model_kwargs(cls, values)
+
+    @override
+    def get_num_tokens(self, text: str) -> int:
+        """About how many tokens ``text`` is (4 characters a token), with no tokenizer
+        download; pass ``custom_get_token_ids`` for exact counts. Replies carry the exact
+        usage."""
+        if self.custom_get_token_ids is not None:
+            return len(self.custom_get_token_ids(text))
+        return approximate_tokens(text)
 
     @property
     @override
