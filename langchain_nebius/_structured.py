@@ -40,6 +40,8 @@ from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel
 from typing_extensions import override
 
+from nebius_inference._reasoning import split_think_block
+
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel, LanguageModelInput
 
@@ -168,7 +170,8 @@ class _JsonParser(_FinalCheck, BaseCumulativeTransformOutputParser[Any]):
                 raise ModelRefusalError(
                     f"The model refused: {refusal}", raw_message=result[0].message
                 )
-        text = result[0].text.strip()
+        # The answer follows any reasoning the model wrote into its reply.
+        text = split_think_block(result[0].text)[1].strip()
         try:
             return parse_json_markdown(text)
         except JSONDecodeError as exc:

@@ -37,6 +37,7 @@ from llama_index.core.bridge.pydantic import BaseModel, ValidationError
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 
+from nebius_inference._reasoning import split_think_block
 from nebius_inference.types import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -568,8 +569,9 @@ _FENCE = re.compile(r"^\s*```(?:json|JSON)?\s*\n?(.*?)\n?\s*```\s*$", re.DOTALL)
 
 def extract_json(text: str) -> str:
     """The JSON in a reply: the text itself, the inside of a ```json fence, or the span from
-    the first ``{`` to the last ``}``."""
-    stripped = text.strip()
+    the first ``{`` to the last ``}``; reasoning written before it (``<think>...</think>``) is
+    skipped."""
+    stripped = split_think_block(text)[1].strip()
     fenced = _FENCE.match(stripped)
     if fenced:
         return fenced.group(1).strip()

@@ -480,6 +480,20 @@ def test_streaming_structured_output(fake: Any) -> None:
         list(make_chat(fake).with_structured_output(Joke).stream("joke"))
 
 
+def test_reasoning_written_before_the_json_is_skipped(fake: Any) -> None:
+    """Some models think in the reply itself; the braces in their thoughts are not the answer."""
+    reply = '<think>The user wants {"setup": ...}; keep it short.</think>\n' + JOKE
+    fake.queue(fake.chat_reply(reply))
+    assert make_chat(fake).with_structured_output(Joke).invoke("joke") == Joke(
+        setup="Why?", punchline="Because."
+    )
+    fake.queue(_json_stream(fake, reply))
+    streamed = list(make_chat(fake).with_structured_output(JokeDict).stream("joke"))
+    assert streamed[-1] == {"setup": "Why?", "punchline": "Because."}
+    # Nothing was parsed out of the thoughts while they streamed.
+    assert all("Why?".startswith(part.get("setup", "")) for part in streamed)
+
+
 async def test_async_streaming_structured_output(fake: Any) -> None:
     fake.queue(_json_stream(fake, JOKE))
     parts = [p async for p in make_chat(fake).with_structured_output(JokeDict).astream("joke")]

@@ -414,6 +414,8 @@ class Pet(BaseModel):
         '{"name": "Rex", "age": 3}',
         '```json\n{"name": "Rex", "age": 3}\n```',
         'Sure! Here it is: {"name": "Rex", "age": 3} Enjoy.',
+        '<think>Answer as {"name": ..., "age": ...}.</think>\n{"name": "Rex", "age": 3}',
+        '  <think>\nfirst {guess}\n</think>```json\n{"name": "Rex", "age": 3}\n```',
     ],
 )
 def test_parse_structured_accepts_json_in_common_wrappers(text: str) -> None:
