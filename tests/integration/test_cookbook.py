@@ -103,6 +103,12 @@ EXPECTED: dict[str, list[str]] = {
         r"^acomplete: hello from asyncio$",
         r"^astream_chat: \S.+$",
     ],
+    "llamaindex_batch.py": [
+        r"^chats: 200$",
+        r"^responses: 200 ok, 0 failed, in input order$",
+        r"^  'Customer 1: my order was charged twice\.' -> '\S.*'$",
+        r"^embeddings: 200 vectors of 4096 dimensions$",
+    ],
     "llamaindex_structured.py": [
         r"^parsed: Invoice\(vendor='Acme Tools', invoice_number='INV-2041', total=249.9, "
         r"paid=False\)$",
@@ -133,7 +139,7 @@ EXPECTED: dict[str, list[str]] = {
 
 # Scripts allowed to write to stderr (a progress bar); the others must keep it empty, so a
 # warning or a traceback shows up here.
-STDERR_ALLOWED = frozenset({"langchain_batch.py"})
+STDERR_ALLOWED = frozenset({"langchain_batch.py", "llamaindex_batch.py"})
 
 
 @dataclass(frozen=True)
