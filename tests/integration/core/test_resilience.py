@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 import nebius_inference as ni
-from nebius_inference import AsyncNebiusClient, NebiusClient, _retry
+from nebius_inference import AsyncNebiusClient, NebiusClient, _httpcore, _retry
 from nebius_inference.testing import Emulator
 
 CHAT = "meta-llama/Llama-3.3-70B-Instruct"
@@ -249,3 +249,20 @@ async def test_direct_paths_send_the_query_and_keep_the_headers(emu: Emulator) -
     assert [entry.query for entry in chats] == [{"ai_project_id": "p1", "tag": "a b&c"}] * 2
     listings = emu.requests("/v1/models", "get")
     assert [entry.query for entry in listings] == [{"ai_project_id": "p1", "verbose": "true"}] * 2
+
+
+def test_sync_json_calls_fall_back_to_the_transport(
+    emu: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If httpx ever keeps its pool elsewhere, plain calls go through the transport instead."""
+    monkeypatch.setattr(_httpcore, "pool_of", lambda transport: None)
+    with NebiusClient(api_key=emu.api_key, base_url=emu.base_url) as client:
+        assert client._pool is None
+        reply = client.create_chat_completion(
+            model=CHAT, messages=MESSAGES, extra_headers={FAULT: "error;status=503;times=1"}
+        )
+        assert reply.choices and reply.response_headers["x-ratelimit-limit-requests"]
+        assert _attempts(emu) == 2
+        assert client.list_models(verbose=True).data[0].context_length
+        with pytest.raises(ni.NotFoundError):
+            client.create_chat_completion(model="no/such-model", messages=MESSAGES)
