@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -20,11 +19,9 @@ from nebius_inference.testing import Emulator, EmulatorConfig, create_app
 CHAT = "meta-llama/Llama-3.3-70B-Instruct"
 
 
-def test_start_and_stop_are_quick_and_clean() -> None:
+def test_start_and_stop_are_clean() -> None:
     threads_before = set(threading.enumerate())
-    started = time.monotonic()
     with Emulator() as emu:
-        assert time.monotonic() - started < 1.0
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+/v1", emu.base_url)
         response = httpx.get(f"{emu.base_url}/models", headers={"Authorization": "Bearer test-key"})
         assert response.status_code == 200

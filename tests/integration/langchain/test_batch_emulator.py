@@ -8,7 +8,6 @@ to its input.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -65,13 +64,10 @@ def test_ten_thousand_prompts_in_one_call_come_back_in_order(
 ) -> None:
     prompts = [f'Say "p{i}"' for i in range(10_000)]
     seen: list[BatchProgress] = []
-    started = time.perf_counter()
     replies = batch_inference(llm, prompts, max_requests_per_file=2_500, on_progress=seen.append)
-    elapsed = time.perf_counter() - started
     assert [reply.content for reply in replies] == [f"p{i}" for i in range(10_000)]
     assert _count(emu, "POST", "/v1/files") == 4 == _count(emu, "POST", "/v1/batches")
     assert seen[-1].done and seen[-1].completed == 10_000
-    assert elapsed < 20, f"10,000 batch prompts took {elapsed:.1f} s"
     # The same conversion as invoke: the same message, ids aside.
     for i in (0, 2_499, 2_500, 9_999):
         assert _comparable(replies[i]) == _comparable(llm.invoke(prompts[i]))

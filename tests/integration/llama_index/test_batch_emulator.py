@@ -8,7 +8,6 @@ belongs to its input.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -81,12 +80,9 @@ def test_ten_thousand_chats_in_one_call_come_back_in_order(
     llm: NebiusLLM, emulator: Emulator
 ) -> None:
     chats = [_user(f'Say "q{i}"') for i in range(10_000)]
-    started = time.perf_counter()
     responses = batch_inference(llm, chats, max_requests_per_file=2_500)
-    elapsed = time.perf_counter() - started
     assert [r.message.content for r in responses] == [f"q{i}" for i in range(10_000)]
     assert _count(emulator, "/v1/files") == 4 == _count(emulator, "/v1/batches")
-    assert elapsed < 20, f"10,000 batch chats took {elapsed:.1f} s"
     # The LLM's own conversion: the same response as chat(), ids and timestamps aside.
     for i in (0, 2_499, 2_500, 9_999):
         assert _comparable(responses[i]) == _comparable(llm.chat(chats[i]))
