@@ -35,7 +35,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from langchain_core.exceptions import ModelError
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessage
-from langchain_core.runnables import Runnable
+from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.utils.utils import LC_ID_PREFIX
 from typing_extensions import Self, Unpack
 
@@ -63,6 +63,7 @@ from nebius_inference.batch import (
 )
 from nebius_inference.types import ChatCompletion
 
+from ._batch_callbacks import BatchRunReporter
 from ._batch_convert import (
     chat_batch_requests,
     embedding_batch_requests,
@@ -173,6 +174,7 @@ class _ChatJob(Generic[J]):
     _chat: ChatNebius
     _job: J
     _job_error_class: ClassVar[type[BatchInputsFailedError]] = NebiusBatchError
+    _reporter: BatchRunReporter | None = None
 
     def __init__(
         self,
@@ -180,16 +182,18 @@ class _ChatJob(Generic[J]):
         inputs: Sequence[LanguageModelInput],
         *,
         stop: list[str] | None = None,
+        config: RunnableConfig | None = None,
         sleep: Any = None,
         **options: Unpack[BatchOptions],
     ) -> None:
         chat, _ = resolve_chat_model(model)
         requests = chat_batch_requests(model, inputs, stop=stop)
+        reporter = BatchRunReporter(model, inputs, stop=stop, config=config)
         options["endpoint"] = CHAT_ENDPOINT
         core, client = self._core(chat)
         with translate_errors():
             job = core(client, requests, sleep=sleep, **options)
-        self._chat, self._job = chat, job
+        self._chat, self._job, self._reporter = chat, job, reporter
 
     @classmethod
     def resume(
@@ -199,6 +203,7 @@ class _ChatJob(Generic[J]):
         *,
         inputs: Sequence[LanguageModelInput] | None = None,
         stop: list[str] | None = None,
+        config: RunnableConfig | None = None,
         poll_interval: float = 5.0,
         max_poll_interval: float = 60.0,
         sleep: Any = None,
@@ -206,7 +211,9 @@ class _ChatJob(Generic[J]):
         """Pick a saved job up; nothing already uploaded or created is sent again.
 
         ``inputs`` (the same, in the same order) are needed only if the job stopped before
-        every file was uploaded; when given, they are checked against the saved job.
+        every file was uploaded; when given, they are checked against the saved job, and the
+        callback handlers hear of each input's run (without them there are no messages to
+        report).
         """
         chat, _ = resolve_chat_model(model)
         check_job_endpoint(state_path, CHAT_ENDPOINT, resume_with=_RESUME_WITH)
@@ -223,6 +230,8 @@ class _ChatJob(Generic[J]):
             )
         wrapper = cls.__new__(cls)
         wrapper._chat, wrapper._job = chat, job
+        if inputs is not None:
+            wrapper._reporter = BatchRunReporter(model, inputs, stop=stop, config=config)
         return wrapper
 
     @classmethod
@@ -232,6 +241,7 @@ class _ChatJob(Generic[J]):
         inputs: Sequence[LanguageModelInput],
         *,
         stop: list[str] | None = None,
+        config: RunnableConfig | None = None,
         resume: bool = True,
         sleep: Any = None,
         **options: Unpack[BatchOptions],
@@ -246,11 +256,12 @@ class _ChatJob(Generic[J]):
                 path,
                 inputs=inputs,
                 stop=stop,
+                config=config,
                 sleep=sleep,
                 poll_interval=poll,
                 max_poll_interval=most,
             )
-        return cls(model, inputs, stop=stop, sleep=sleep, **options)
+        return cls(model, inputs, stop=stop, config=config, sleep=sleep, **options)
 
     @staticmethod
     def _core(chat: ChatNebius) -> tuple[type[J], Any]:
@@ -267,6 +278,14 @@ class _ChatJob(Generic[J]):
     def _convert(self, results: BatchResults) -> list[AIMessage | NebiusBatchItemError]:
         return chat_outputs(self._chat, self._job.state, results)
 
+    def _report(self, outputs: Sequence[AIMessage | BatchItemError]) -> None:
+        if self._reporter is not None:
+            self._reporter.report(outputs)
+
+    async def _areport(self, outputs: Sequence[AIMessage | BatchItemError]) -> None:
+        if self._reporter is not None:
+            await self._reporter.areport(outputs)
+
 
 class ChatBatchJob(_ChatJob[BatchJob], BatchJobAdapter[AIMessage]):
     """A batch job of ``ChatNebius`` inputs: ``submit()``, ``wait()``, ``cancel()``.
@@ -275,6 +294,9 @@ class ChatBatchJob(_ChatJob[BatchJob], BatchJobAdapter[AIMessage]):
         model: a ``ChatNebius``, or what its ``bind_tools(...)``/``bind(...)`` returns.
         inputs: what ``invoke`` accepts, one per request.
         stop: stop sequences, as ``invoke(..., stop=...)``.
+        config: as ``invoke``'s: ``callbacks``, ``tags``, ``metadata``, ``run_name``. Each
+            input is reported to the handlers as a chat model run when ``wait()`` returns
+            (its reply with its usage, or its error).
         sleep: how to wait between polls (default ``time.sleep``).
         options: the core job's options: ``state_path`` (a JSON file rewritten at every
             step, for :meth:`resume`), ``poll_interval``, ``max_poll_interval``,
@@ -309,6 +331,7 @@ def batch_inference(
     inputs: Sequence[LanguageModelInput],
     *,
     stop: list[str] | None = None,
+    config: RunnableConfig | None = None,
     return_exceptions: bool = False,
     resume: bool = True,
     timeout: float | None = None,
@@ -323,6 +346,9 @@ def batch_inference(
         model: a ``ChatNebius``, or what its ``bind_tools(...)``/``bind(...)`` returns.
         inputs: strings, message lists or ``PromptValue``\\ s.
         stop: stop sequences, as ``invoke(..., stop=...)``.
+        config: as ``invoke``'s (``callbacks``, ``tags``, ``metadata``, ``run_name``): each
+            input is reported to the callback handlers as a chat model run once the job is
+            done, so tracing and usage handlers see batch calls too.
         return_exceptions: put a failed input's :class:`NebiusBatchItemError` in its place
             (as ``Runnable.batch(return_exceptions=True)`` does) instead of raising
             :class:`NebiusBatchError` once the job is done.
@@ -337,7 +363,7 @@ def batch_inference(
     For ``cancel()``, submitting now and waiting later, or your own ``sleep``, use
     :class:`ChatBatchJob`.
     """
-    job = ChatBatchJob.open(model, inputs, stop=stop, resume=resume, **options)
+    job = ChatBatchJob.open(model, inputs, stop=stop, config=config, resume=resume, **options)
     return job.wait(
         timeout=timeout,
         on_progress=on_progress,
@@ -351,6 +377,7 @@ async def abatch_inference(
     inputs: Sequence[LanguageModelInput],
     *,
     stop: list[str] | None = None,
+    config: RunnableConfig | None = None,
     return_exceptions: bool = False,
     resume: bool = True,
     timeout: float | None = None,
@@ -359,7 +386,7 @@ async def abatch_inference(
     **options: Unpack[BatchOptions],
 ) -> list[AIMessage]:
     """The async twin of :func:`batch_inference`."""
-    job = AsyncChatBatchJob.open(model, inputs, stop=stop, resume=resume, **options)
+    job = AsyncChatBatchJob.open(model, inputs, stop=stop, config=config, resume=resume, **options)
     return await job.wait(
         timeout=timeout,
         on_progress=on_progress,

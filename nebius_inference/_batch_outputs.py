@@ -255,8 +255,8 @@ class _JobOutputs(Generic[J, Out]):
     """What an adapter's sync and async job classes share: the core job they wrap, its
     progress, and a finished job's outputs (``Out``, the framework's reply type) in order.
 
-    A subclass sets ``_job``, implements :meth:`_convert` and may override :meth:`_calls`
-    and ``_job_error_class``.
+    A subclass sets ``_job``, implements :meth:`_convert` and may override :meth:`_calls`,
+    :meth:`_report` / :meth:`_areport` and ``_job_error_class``.
     """
 
     _job: J
@@ -282,9 +282,21 @@ class _JobOutputs(Generic[J, Out]):
         """Progress as of the last poll (no request is sent)."""
         return self._job.progress
 
-    def _outputs(self, results: BatchResults, return_exceptions: bool) -> list[Out]:
+    def _report(self, outputs: Sequence[Out | BatchItemError]) -> None:
+        """Tell the framework about each finished input (its callbacks or events); called once
+        per :meth:`wait`, before a failure is raised. Does nothing by default."""
+
+    async def _areport(self, outputs: Sequence[Out | BatchItemError]) -> None:
+        """The async twin of :meth:`_report` (by default, :meth:`_report`)."""
+        self._report(outputs)
+
+    def _finish(
+        self,
+        outputs: Sequence[Out | BatchItemError],
+        results: BatchResults,
+        return_exceptions: bool,
+    ) -> list[Out]:
         """Typed as ``Runnable.batch`` is: with ``return_exceptions`` a slot may hold an error."""
-        outputs = self._convert(results)
         if return_exceptions:
             return cast("list[Out]", list(outputs))
         return outputs_or_raise(outputs, results, job_error_class=self._job_error_class)
@@ -332,7 +344,9 @@ class BatchJobAdapter(_JobOutputs[BatchJob, Out]):
             results = self._job.wait(
                 timeout=timeout, on_progress=on_progress, progress_bar=progress_bar
             )
-        return self._outputs(results, return_exceptions)
+        outputs = self._convert(results)
+        self._report(outputs)
+        return self._finish(outputs, results, return_exceptions)
 
 
 class AsyncBatchJobAdapter(_JobOutputs[AsyncBatchJob, Out]):
@@ -367,4 +381,6 @@ class AsyncBatchJobAdapter(_JobOutputs[AsyncBatchJob, Out]):
             results = await self._job.wait(
                 timeout=timeout, on_progress=on_progress, progress_bar=progress_bar
             )
-        return self._outputs(results, return_exceptions)
+        outputs = self._convert(results)
+        await self._areport(outputs)
+        return self._finish(outputs, results, return_exceptions)

@@ -7,12 +7,21 @@ to its input.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
+from langchain_core.callbacks import (
+    AsyncCallbackHandler,
+    BaseCallbackHandler,
+    UsageMetadataCallbackHandler,
+)
 from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.outputs import LLMResult
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import tool
 
 from langchain_nebius import ChatNebius, NebiusEmbeddings
@@ -263,3 +272,100 @@ async def test_async_resume_from_a_state_file(
     assert _count(emu, "POST", "/v1/batches") == 3
     resumed = AsyncChatBatchJob.resume(llm, path)
     assert [r.content for r in await resumed.wait()][-1] == "s8"
+
+
+class _Recorder(BaseCallbackHandler):
+    """Every chat model run it hears of: start messages, tags, metadata, then output or error."""
+
+    def __init__(self) -> None:
+        self.starts: dict[UUID, dict[str, Any]] = {}
+        self.ends: dict[UUID, Any] = {}
+
+    def on_chat_model_start(
+        self, serialized: dict[str, Any], messages: list[list[Any]], **kwargs: Any
+    ) -> None:
+        self.starts[kwargs["run_id"]] = {"messages": messages[0], **kwargs}
+
+    def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
+        self.ends[kwargs["run_id"]] = response.generations[0][0].message
+
+    def on_llm_error(self, error: BaseException, **kwargs: Any) -> None:
+        self.ends[kwargs["run_id"]] = error
+
+    def runs(self) -> list[tuple[str, Any]]:
+        """(the input's text, what the run ended with), in the order the runs started."""
+        return [(str(s["messages"][-1].content), self.ends[i]) for i, s in self.starts.items()]
+
+
+def test_each_input_is_reported_to_the_callbacks_with_its_reply_or_error(
+    llm: ChatNebius,
+) -> None:
+    inputs: list[Any] = [
+        'Say "first"',
+        [HumanMessage(content=[{"type": "text", "text": "what is this?"}, IMAGE])],
+        'Say "third"',
+    ]
+    recorder, usage = _Recorder(), UsageMetadataCallbackHandler()
+    config: RunnableConfig = {
+        "callbacks": [recorder, usage],
+        "tags": ["nightly"],
+        "metadata": {"job": "demo"},
+        "run_name": "batch-item",
+    }
+    with pytest.raises(NebiusBatchError) as caught:
+        batch_inference(llm, inputs, config=config)
+    first, failed, third = caught.value.outputs
+    runs = recorder.runs()
+    assert [text for text, _ in runs] == ['Say "first"', str(inputs[1][0].content), 'Say "third"']
+    assert runs[0][1] is first and runs[2][1] is third
+    assert isinstance(runs[1][1], NebiusBatchItemError) and runs[1][1] is failed
+    start = next(iter(recorder.starts.values()))
+    assert start["tags"] == ["nightly"] and start["name"] == "batch-item"
+    assert start["metadata"]["job"] == "demo" and start["metadata"]["ls_provider"] == "nebius"
+    assert start["invocation_params"]["model"] == MODEL
+    # Usage handlers count batch tokens as they count invoke's.
+    counted = usage.usage_metadata[MODEL]
+    assert counted["total_tokens"] == sum(
+        m.usage_metadata["total_tokens"] for m in (first, third) if m.usage_metadata
+    )
+
+
+def test_the_model_own_callbacks_hear_of_batch_runs(
+    conn: dict[str, Any],
+) -> None:
+    recorder = _Recorder()
+    llm = ChatNebius(model=MODEL, max_tokens=64, callbacks=[recorder], **conn)
+    bound = llm.bind_tools([magic_function], tool_choice="magic_function")
+    replies = ChatBatchJob(bound, ["magic_function(5)?"]).wait()
+    ((text, reply),) = recorder.runs()
+    assert text == "magic_function(5)?" and reply is replies[0]
+    assert reply.tool_calls[0]["args"] == {"input": 5}
+    # No handler at all: the job finishes the same, with nobody told.
+    plain = ChatNebius(model=MODEL, max_tokens=4, **conn)
+    assert batch_inference(plain, ['Say "x"'])[0].content == "x"
+
+
+async def test_async_handlers_are_awaited_and_resumed_jobs_report_with_inputs(
+    llm: ChatNebius, tmp_path: Path
+) -> None:
+    class AsyncRecorder(AsyncCallbackHandler):
+        def __init__(self) -> None:
+            self.ended: list[str] = []
+
+        async def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
+            await asyncio.sleep(0)
+            self.ended.append(str(response.generations[0][0].message.content))
+
+    recorder = AsyncRecorder()
+    prompts = [f'Say "a{i}"' for i in range(3)]
+    replies = await abatch_inference(llm, prompts, config={"callbacks": [recorder]})
+    assert recorder.ended == [r.content for r in replies] == ["a0", "a1", "a2"]
+
+    path = tmp_path / "job.json"
+    await AsyncChatBatchJob(llm, prompts, state_path=path).submit()
+    resumed = AsyncChatBatchJob.resume(llm, path, inputs=prompts, config={"callbacks": [recorder]})
+    await resumed.wait()
+    assert recorder.ended[3:] == ["a0", "a1", "a2"]
+    # Without its inputs a resumed job has no messages to report: it reports nothing.
+    await AsyncChatBatchJob.resume(llm, path).wait()
+    assert len(recorder.ended) == 6
