@@ -21,10 +21,14 @@ from .llms import NebiusLLM
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
-__all__ = ["ChatInput", "ChatRequests", "embedding_batch_requests"]
+__all__ = ["ChatCall", "ChatInput", "ChatRequests", "embedding_batch_requests"]
 
 ChatInput = Sequence[ChatMessage] | str
 """A chat: its messages, or a prompt string (one user message)."""
+
+
+ChatCall = tuple[list[ChatMessage], dict[str, Any]]
+"""The messages and keyword arguments of one ``llm.chat`` call."""
 
 
 @dataclass(frozen=True)
@@ -41,12 +45,12 @@ class ChatRequests:
     tool_required: bool = False
     allow_parallel_tool_calls: bool = False
 
-    def bodies(self, inputs: Sequence[ChatInput]) -> list[dict[str, Any]]:
-        """The chat completions body of every input, as ``llm.chat`` (or
-        ``llm.chat_with_tools``) would send it."""
+    def calls(self, inputs: Sequence[ChatInput]) -> list[ChatCall]:
+        """The messages and keyword arguments ``llm.chat`` receives for every input (with
+        tools, as ``chat_with_tools`` prepares them)."""
         if isinstance(inputs, str):
             raise TypeError("Pass a list of chats; wrap a single chat in a list.")
-        bodies = []
+        calls = []
         for item in inputs:
             messages = _messages(item)
             kwargs = dict(self.llm_kwargs)
@@ -55,8 +59,17 @@ class ChatRequests:
                     self.tools, chat_history=messages, tool_required=self.tool_required, **kwargs
                 )
                 messages = kwargs.pop("messages")
-            bodies.append(self.llm._build_chat_body(messages, **kwargs))
-        return bodies
+            calls.append((messages, kwargs))
+        return calls
+
+    def bodies(self, inputs: Sequence[ChatInput]) -> list[dict[str, Any]]:
+        """The chat completions body of every input, as ``llm.chat`` (or
+        ``llm.chat_with_tools``) would send it."""
+        return self.bodies_of(self.calls(inputs))
+
+    def bodies_of(self, calls: Sequence[ChatCall]) -> list[dict[str, Any]]:
+        """The chat completions body of every call from :meth:`calls`."""
+        return [self.llm._build_chat_body(messages, **kwargs) for messages, kwargs in calls]
 
     def response(self, completion: ChatCompletion) -> ChatResponse:
         """The ``ChatResponse`` ``llm.chat`` (or ``chat_with_tools``) returns for

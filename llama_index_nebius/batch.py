@@ -54,7 +54,8 @@ from nebius_inference.batch import (
 )
 from nebius_inference.types import ChatCompletion
 
-from ._batch_convert import ChatInput, ChatRequests, embedding_batch_requests
+from ._batch_convert import ChatCall, ChatInput, ChatRequests, embedding_batch_requests
+from ._batch_events import report_batch_chats
 from .embeddings import NebiusEmbedding
 from .llms import NebiusLLM
 
@@ -129,6 +130,7 @@ class _ChatJob(Generic[J]):
 
     _requests: ChatRequests
     _job: J
+    _calls_made: list[ChatCall] | None
 
     def __init__(
         self,
@@ -145,10 +147,11 @@ class _ChatJob(Generic[J]):
         spec = ChatRequests(
             llm, dict(llm_kwargs or {}), tools, tool_required, allow_parallel_tool_calls
         )
-        bodies = spec.bodies(inputs)
+        calls = spec.calls(inputs)
         options["endpoint"] = CHAT_ENDPOINT
         core, client = self._core(llm)
-        self._requests, self._job = spec, core(client, bodies, sleep=sleep, **options)
+        self._requests, self._calls_made = spec, calls
+        self._job = core(client, spec.bodies_of(calls), sleep=sleep, **options)
 
     @classmethod
     def resume(
@@ -175,7 +178,8 @@ class _ChatJob(Generic[J]):
         spec = ChatRequests(
             llm, dict(llm_kwargs or {}), tools, tool_required, allow_parallel_tool_calls
         )
-        bodies = None if inputs is None else spec.bodies(inputs)
+        calls = None if inputs is None else spec.calls(inputs)
+        bodies = None if calls is None else spec.bodies_of(calls)
         core, client = cls._core(llm)
         job = core.resume(
             client,
@@ -186,7 +190,7 @@ class _ChatJob(Generic[J]):
             sleep=sleep,
         )
         wrapper = cls.__new__(cls)
-        wrapper._requests, wrapper._job = spec, job
+        wrapper._requests, wrapper._job, wrapper._calls_made = spec, job, calls
         return wrapper
 
     @classmethod
@@ -238,6 +242,11 @@ class _ChatJob(Generic[J]):
 
     def _convert(self, results: BatchResults) -> list[ChatResponse | NebiusBatchItemError]:
         return chat_outputs(self._requests, results)
+
+    def _report(self, outputs: Sequence[ChatResponse | BatchItemError]) -> None:
+        # A job resumed without its inputs has no messages to report.
+        if self._calls_made is not None:
+            report_batch_chats(self._requests.llm, self._calls_made, outputs)
 
 
 class ChatBatchJob(_ChatJob[BatchJob], BatchJobAdapter[ChatResponse]):

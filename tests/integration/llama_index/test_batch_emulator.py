@@ -8,11 +8,16 @@ belongs to its input.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, ImageBlock, TextBlock
+from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
+from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.tools import FunctionTool
 
 from llama_index_nebius import NebiusEmbedding, NebiusLLM
@@ -236,3 +241,75 @@ async def test_async_resume_from_a_state_file(
     assert _count(emulator, "/v1/batches") == 3
     resumed = AsyncChatBatchJob.resume(llm, path)
     assert (await resumed.wait())[6].message.content == "s6"
+
+
+class _Events(BaseEventHandler):
+    events: list[BaseEvent] = []
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "BatchEvents"
+
+    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
+        self.events.append(event)
+
+    def names(self) -> list[str]:
+        return [e.class_name() for e in self.events]
+
+
+@pytest.fixture
+def events() -> Iterator[_Events]:
+    handler = _Events(events=[])
+    root = get_dispatcher()
+    root.add_event_handler(handler)
+    yield handler
+    root.event_handlers.remove(handler)
+
+
+def test_each_chat_sends_the_events_and_callbacks_llm_chat_sends(
+    conn: dict[str, Any], events: _Events
+) -> None:
+    counter = TokenCountingHandler()
+    llm = NebiusLLM(model=MODEL, max_tokens=4, callback_manager=CallbackManager([counter]), **conn)
+    broken = ChatMessage(
+        role="user", blocks=[ImageBlock(image=b"not an image", image_mimetype="image/png")]
+    )
+    one, failed, three = batch_inference(
+        llm, ['Say "one"', [broken], 'Say "three"'], return_exceptions=True
+    )
+    assert isinstance(failed, NebiusBatchItemError)
+    assert events.names() == [
+        "LLMChatStartEvent",
+        "LLMChatEndEvent",
+        "LLMChatStartEvent",
+        "ExceptionEvent",
+        "LLMChatStartEvent",
+        "LLMChatEndEvent",
+    ]
+    assert events.events[1].response is one  # type: ignore[attr-defined]
+    assert events.events[3].exception is failed  # type: ignore[attr-defined]
+    assert events.events[2].messages == [broken]  # type: ignore[attr-defined]
+    assert "api_key" not in events.events[0].model_dict  # type: ignore[attr-defined]
+    # Token counting reads each reply's usage, as for llm.chat (which counts 0 for an error).
+    usages = [r.raw.usage for r in (one, three)]  # type: ignore[union-attr]
+    assert [c.prompt_token_count for c in counter.llm_token_counts] == [
+        usages[0].prompt_tokens,
+        0,
+        usages[1].prompt_tokens,
+    ]
+    assert counter.total_llm_token_count == sum(u.total_tokens for u in usages)
+
+
+async def test_async_jobs_send_events_and_resumed_jobs_need_their_inputs(
+    llm: NebiusLLM, events: _Events, tmp_path: Path
+) -> None:
+    chats = [_user(f'Say "e{i}"') for i in range(2)]
+    await abatch_inference(llm, chats)
+    assert events.names() == ["LLMChatStartEvent", "LLMChatEndEvent"] * 2
+    path = tmp_path / "job.json"
+    await AsyncChatBatchJob(llm, chats, state_path=path).submit()
+    await AsyncChatBatchJob.resume(llm, path, inputs=chats).wait()
+    assert len(events.events) == 8
+    # Without its inputs a resumed job has no messages to report: it sends no events.
+    ChatBatchJob.resume(llm, path).wait()
+    assert len(events.events) == 8
