@@ -10,12 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from li_events import recording_events
 from llama_index.core.agent.workflow import FunctionAgent
 from llama_index.core.base.llms.types import ChatMessage, ImageBlock, TextBlock
 from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW
-from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
-from llama_index.core.instrumentation.event_handlers import BaseEventHandler
-from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel
@@ -179,22 +177,8 @@ def test_secret_redaction(emu: Emulator, connect: dict[str, Any]) -> None:
 
 
 # 11. Instrumentation events are emitted (observability tools depend on them).
-class _Events(BaseEventHandler):
-    seen: list[str] = []
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "_Events"
-
-    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
-        self.seen.append(event.class_name())
-
-
 def test_instrumentation_events(make_llm: MakeLLM, connect: dict[str, Any]) -> None:
-    handler = _Events(seen=[])
-    root = get_dispatcher()
-    root.add_event_handler(handler)
-    try:
+    with recording_events() as handler:
         llm = make_llm()
         llm.chat(HI)
         list(llm.stream_chat(HI))
@@ -205,8 +189,6 @@ def test_instrumentation_events(make_llm: MakeLLM, connect: dict[str, Any]) -> N
             [NodeWithScore(node=TextNode(text="a b")), NodeWithScore(node=TextNode(text="c"))],
             query_str="a",
         )
-    finally:
-        root.event_handlers.remove(handler)
     for name in (
         "LLMChatStartEvent",
         "LLMChatInProgressEvent",
@@ -216,4 +198,4 @@ def test_instrumentation_events(make_llm: MakeLLM, connect: dict[str, Any]) -> N
         "ReRankStartEvent",
         "ReRankEndEvent",
     ):
-        assert name in handler.seen, name
+        assert name in handler.names(), name

@@ -13,11 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from li_events import EventRecorder, recording_events
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, ImageBlock, TextBlock
 from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
-from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
-from llama_index.core.instrumentation.event_handlers import BaseEventHandler
-from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.tools import FunctionTool
 
 from llama_index_nebius import NebiusEmbedding, NebiusLLM
@@ -243,31 +241,14 @@ async def test_async_resume_from_a_state_file(
     assert (await resumed.wait())[6].message.content == "s6"
 
 
-class _Events(BaseEventHandler):
-    events: list[BaseEvent] = []
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "BatchEvents"
-
-    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
-        self.events.append(event)
-
-    def names(self) -> list[str]:
-        return [e.class_name() for e in self.events]
-
-
 @pytest.fixture
-def events() -> Iterator[_Events]:
-    handler = _Events(events=[])
-    root = get_dispatcher()
-    root.add_event_handler(handler)
-    yield handler
-    root.event_handlers.remove(handler)
+def events() -> Iterator[EventRecorder]:
+    with recording_events() as recorder:
+        yield recorder
 
 
 def test_each_chat_sends_the_events_and_callbacks_llm_chat_sends(
-    conn: dict[str, Any], events: _Events
+    conn: dict[str, Any], events: EventRecorder
 ) -> None:
     counter = TokenCountingHandler()
     llm = NebiusLLM(model=MODEL, max_tokens=4, callback_manager=CallbackManager([counter]), **conn)
@@ -301,7 +282,7 @@ def test_each_chat_sends_the_events_and_callbacks_llm_chat_sends(
 
 
 async def test_async_jobs_send_events_and_resumed_jobs_need_their_inputs(
-    llm: NebiusLLM, events: _Events, tmp_path: Path
+    llm: NebiusLLM, events: EventRecorder, tmp_path: Path
 ) -> None:
     chats = [_user(f'Say "e{i}"') for i in range(2)]
     await abatch_inference(llm, chats)

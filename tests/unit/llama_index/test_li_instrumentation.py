@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
+from li_events import EventRecorder, recording_events
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
-from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
-from llama_index.core.instrumentation.event_handlers import BaseEventHandler
-from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.prompts import PromptTemplate
 from pydantic import BaseModel
 from unit.llama_index.li_fakes import API_KEY, FakeNebius, chat_json, chunk, sse, usage_chunk
@@ -22,31 +19,14 @@ MakeLLM = Callable[..., NebiusLLM]
 HI = [ChatMessage(role="user", content="hi")]
 
 
-class Recorder(BaseEventHandler):
-    events: list[BaseEvent] = []
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "Recorder"
-
-    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
-        self.events.append(event)
-
-    def names(self) -> list[str]:
-        return [e.class_name() for e in self.events]
-
-
 @pytest.fixture
-def recorder() -> Iterator[Recorder]:
-    handler = Recorder(events=[])
-    root = get_dispatcher()
-    root.add_event_handler(handler)
-    yield handler
-    root.event_handlers.remove(handler)
+def recorder() -> Iterator[EventRecorder]:
+    with recording_events() as handler:
+        yield handler
 
 
 def test_chat_emits_start_and_end_events_without_secrets(
-    fake: FakeNebius, make_llm: MakeLLM, recorder: Recorder
+    fake: FakeNebius, make_llm: MakeLLM, recorder: EventRecorder
 ) -> None:
     fake.add(chat_json("hello"))
     make_llm().chat(HI)
@@ -59,7 +39,7 @@ def test_chat_emits_start_and_end_events_without_secrets(
 
 
 async def test_stream_emits_progress_events(
-    fake: FakeNebius, make_llm: MakeLLM, recorder: Recorder
+    fake: FakeNebius, make_llm: MakeLLM, recorder: EventRecorder
 ) -> None:
     fake.add(sse([chunk(content="a"), chunk(content="b", finish_reason="stop"), usage_chunk()]))
     gen = await make_llm().astream_chat(HI)
@@ -70,7 +50,7 @@ async def test_stream_emits_progress_events(
 
 
 def test_complete_emits_completion_events(
-    fake: FakeNebius, make_llm: MakeLLM, recorder: Recorder
+    fake: FakeNebius, make_llm: MakeLLM, recorder: EventRecorder
 ) -> None:
     fake.add(chat_json("x"))
     make_llm().complete("hi")
@@ -78,7 +58,7 @@ def test_complete_emits_completion_events(
 
 
 def test_structured_predict_emits_its_events(
-    fake: FakeNebius, make_llm: MakeLLM, recorder: Recorder
+    fake: FakeNebius, make_llm: MakeLLM, recorder: EventRecorder
 ) -> None:
     class City(BaseModel):
         name: str
