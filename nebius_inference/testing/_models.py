@@ -118,7 +118,7 @@ def default_models() -> tuple[ModelSpec, ...]:
                   created=1753228800),
         ModelSpec("Qwen/Qwen3-235B-A22B-Thinking-2507", context_length=262144, tools=True,
                   reasoning=True, max_output=32768, created=1753660800),
-        ModelSpec("deepseek-ai/DeepSeek-R1-0528", context_length=163840, reasoning=True,
+        ModelSpec("deepseek-ai/DeepSeek-R1-0528", context_length=163840, tools=True, reasoning=True,
                   max_output=32768, price_prompt="0.0000008", price_completion="0.0000024",
                   created=1748390400),
         ModelSpec("openai/gpt-oss-120b", tools=True, reasoning=True, created=1754352000,
