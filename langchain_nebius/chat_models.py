@@ -48,13 +48,17 @@ _NOT_BODY = (
 )
 
 # A few current Nebius models (the catalogue changes: see client.list_models(verbose=True)).
+# structured_output is False although with_structured_output works natively (guided_json):
+# the API's guided decoding shapes the whole reply, so it cannot be combined with tool calls in
+# one turn, and LangChain agents read this flag as "native structured output alongside tools".
+# With False, create_agent(response_format=...) uses tool-based structured output, which works.
 _BASE_PROFILE = ModelProfile(
     text_inputs=True,
     text_outputs=True,
     tool_calling=True,
     tool_choice=True,
     tool_call_streaming=True,
-    structured_output=True,
+    structured_output=False,
 )
 _PROFILES: dict[str, ModelProfile] = {
     "meta-llama/Llama-3.3-70B-Instruct": ModelProfile(max_input_tokens=131072),

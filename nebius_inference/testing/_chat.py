@@ -86,7 +86,10 @@ def _build_choice(
         content = None
     elif info.last_role == "tool" and info.tool_results:
         plan = "The tool returned a result, so I will report it."
-        content = tool_answer(info.tool_results)
+        # A structured-output constraint shapes this answer too (guided decoding).
+        content = constrained_text(request, text, seed, index, info.context_text)
+        if content is None:
+            content = tool_answer(info.tool_results)
     else:
         plan = "I will answer briefly and plainly."
         content = constrained_text(request, text, seed, index, info.context_text)

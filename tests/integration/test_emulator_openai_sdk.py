@@ -351,6 +351,32 @@ def test_tool_result_is_answered_in_text(client: openai.OpenAI) -> None:
     assert "magic_function" in (reply.choices[0].message.content or "")
 
 
+def test_a_tool_result_answer_keeps_the_response_format(client: openai.OpenAI) -> None:
+    """Guided decoding shapes every reply it is asked for, the one after a tool result too."""
+    first = client.chat.completions.create(
+        model=CHAT, messages=user("What is the value of magic_function(3)?"), tools=[MAGIC]
+    )
+    call = function_calls(first.choices[0].message)[0]
+    history: list[Any] = [
+        *user("What is the value of magic_function(3)?"),
+        first.choices[0].message.model_dump(exclude_none=True),
+        {"role": "tool", "tool_call_id": call.id, "content": "5"},
+    ]
+    schema = {
+        "type": "object",
+        "properties": {"value": {"type": "integer"}, "note": {"type": "string"}},
+        "required": ["value", "note"],
+    }
+    reply = client.chat.completions.create(
+        model=CHAT,
+        messages=history,
+        tools=[MAGIC],
+        response_format={"type": "json_schema", "json_schema": {"name": "R", "schema": schema}},
+    )
+    answer = json.loads(reply.choices[0].message.content or "")
+    assert isinstance(answer["value"], int) and isinstance(answer["note"], str)
+
+
 def test_tool_history_is_validated(client: openai.OpenAI) -> None:
     call = {
         "id": "call_1",

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from langchain.agents import create_agent
+from langchain.agents.structured_output import ProviderStrategy
 from langchain_core.exceptions import (
     ModelConnectionError,
     ModelInvalidRequestError,
@@ -144,6 +145,43 @@ def test_langgraph_agent_completes_a_tool_loop(conn: Any, emu: Emulator) -> None
     assert {m["tool_call_id"] for m in replayed if m["role"] == "tool"} == {
         c["id"] for c in replayed[1]["tool_calls"]
     }
+
+
+class CityWeather(BaseModel):
+    city: str
+    summary: str
+
+
+def test_agent_with_a_response_format_uses_tools_then_answers_in_the_schema(
+    conn: Any, emu: Emulator
+) -> None:
+    """The API's guided decoding shapes a whole reply, so native structured output and tool
+    calls do not mix in one turn: the profile says so, and create_agent then asks for the
+    structured answer as a tool call (as it does for ChatOpenAI pointed at Nebius)."""
+    llm = ChatNebius(model=MODEL, **conn)
+    assert llm.profile is not None and llm.profile["structured_output"] is False
+    agent = create_agent(llm, [get_weather], response_format=CityWeather)
+    out = agent.invoke({"messages": [("user", "What is the weather in Paris? Use get_weather.")]})
+    answer = out["structured_response"]
+    assert isinstance(answer, CityWeather) and answer.city == "Paris" and answer.summary
+    ran = [m.content for m in out["messages"] if isinstance(m, ToolMessage)]
+    assert "It is sunny and 21 degrees in Paris." in ran
+    first = emu.requests("/v1/chat/completions")[0].json
+    assert "response_format" not in first
+    assert {t["function"]["name"] for t in first["tools"]} == {"get_weather", "CityWeather"}
+
+
+def test_native_structured_output_after_a_tool_result_is_json(conn: Any) -> None:
+    """When asked explicitly, the provider strategy works too: after the tool result the
+    reply is JSON for the schema (the emulator applies the constraint to every turn)."""
+    agent = create_agent(
+        ChatNebius(model=MODEL, **conn),
+        [get_weather],
+        response_format=ProviderStrategy(CityWeather),
+    )
+    out = agent.invoke({"messages": [("user", "What is the weather in Paris? Use get_weather.")]})
+    assert isinstance(out["structured_response"], CityWeather)
+    assert any(isinstance(m, ToolMessage) for m in out["messages"])
 
 
 async def test_langgraph_agent_async_streaming(conn: Any) -> None:
