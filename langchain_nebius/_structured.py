@@ -105,6 +105,10 @@ def check_json_schema(value: Any, schema: Any, path: str = "$") -> list[str]:
 
 
 def _accumulate(chunks: list[Any]) -> Generation | None:
+    if len(chunks) == 1 and isinstance(chunks[0], BaseMessage):
+        # A model that does not stream (``streaming=False``, ``disable_streaming``) hands the
+        # parser its whole reply; keep it whole, tool calls included.
+        return ChatGeneration(message=chunks[0])
     total: GenerationChunk | ChatGenerationChunk | None = None
     for chunk in chunks:
         if isinstance(chunk, BaseMessageChunk):
@@ -189,6 +193,15 @@ class _JsonParser(_FinalCheck, BaseCumulativeTransformOutputParser[Any]):
     @override
     def _type(self) -> str:
         return "nebius_json"
+
+
+class _ToolsParser(_FinalCheck, PydanticToolsParser):
+    """``PydanticToolsParser`` that also yields the final object when the model did not
+    stream (langchain-core's parser yields nothing for a whole ``AIMessage``)."""
+
+
+class _KeyToolsParser(_FinalCheck, JsonOutputKeyToolsParser):
+    """``JsonOutputKeyToolsParser`` with the same final check."""
 
 
 class _SchemaJsonOutputParser(_JsonParser):
@@ -278,9 +291,9 @@ def structured_output(
         name = tool["function"]["name"]
         bound = llm.bind_tools([tool], tool_choice=name, strict=strict, **format_info, **kwargs)
         if is_pydantic:
-            parser = PydanticToolsParser(tools=[schema], first_tool_only=True)
+            parser = _ToolsParser(tools=[schema], first_tool_only=True)
         else:
-            parser = JsonOutputKeyToolsParser(key_name=name, first_tool_only=True)
+            parser = _KeyToolsParser(key_name=name, first_tool_only=True)
     else:
         if method == "guided_json":
             body: dict[str, Any] = {

@@ -494,6 +494,30 @@ def test_reasoning_written_before_the_json_is_skipped(fake: Any) -> None:
     assert all("Why?".startswith(part.get("setup", "")) for part in streamed)
 
 
+@pytest.mark.parametrize("no_stream", [{"streaming": False}, {"disable_streaming": True}])
+@pytest.mark.parametrize("schema", [Joke, JokeDict])
+def test_structured_stream_of_a_model_that_does_not_stream_yields_the_object(
+    fake: Any, no_stream: dict[str, Any], schema: Any
+) -> None:
+    """stream() then gets one whole AIMessage; langchain-core's tools parsers yield nothing for
+    it, ours yield the parsed object (every method)."""
+    call = {
+        "id": "chatcmpl-tool-1",
+        "type": "function",
+        "function": {"name": schema.__name__, "arguments": JOKE},
+    }
+    expected = Joke(setup="Why?", punchline="Because.")
+    expected_value = expected if schema is Joke else expected.model_dump()
+    replies = {
+        "function_calling": fake.chat_reply(None, tool_calls=[call]),
+        "guided_json": fake.chat_reply(JOKE),
+    }
+    for method, reply in replies.items():
+        fake.queue(reply)
+        structured = make_chat(fake, **no_stream).with_structured_output(schema, method=method)
+        assert list(structured.stream("joke")) == [expected_value]
+
+
 async def test_async_streaming_structured_output(fake: Any) -> None:
     fake.queue(_json_stream(fake, JOKE))
     parts = [p async for p in make_chat(fake).with_structured_output(JokeDict).astream("joke")]
