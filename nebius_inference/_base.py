@@ -172,13 +172,6 @@ def to_httpx_request(
     )
 
 
-def build_request(
-    http: httpx.Client | httpx.AsyncClient | None, options: ClientOptions, call: RequestOptions
-) -> httpx.Request:
-    """Prepare a call and build its ``httpx.Request`` (see :func:`to_httpx_request`)."""
-    return to_httpx_request(prepare_request(options, call), http)
-
-
 @functools.lru_cache(maxsize=512)
 def _parsed_url(base_url: str, path: str) -> httpx.URL:
     """Parsing a URL is a measurable part of a call; the same few are used over and over."""
