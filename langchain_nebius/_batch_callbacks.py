@@ -15,15 +15,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManager, CallbackManager
-from langchain_core.language_models import LanguageModelInput
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
 from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig
 from langchain_core.runnables.config import ensure_config, merge_configs
 
 from nebius_inference.batch import BatchItemError
 
-from ._batch_convert import resolve_chat_model
+from ._batch_convert import ChatCalls
 
 __all__ = ["BatchRunReporter"]
 
@@ -42,31 +41,19 @@ class BatchRunReporter:
     """Reports a finished batch job's inputs to the callback handlers, one run per input."""
 
     def __init__(
-        self,
-        model: Runnable[Any, Any],
-        inputs: Sequence[LanguageModelInput],
-        *,
-        stop: list[str] | None,
-        config: RunnableConfig | None,
+        self, model: Runnable[Any, Any], calls: ChatCalls, *, config: RunnableConfig | None
     ) -> None:
-        chat, kwargs = resolve_chat_model(model)
-        call_stop = stop if stop is not None else kwargs.pop("stop", None)
-        kwargs.pop("stop", None)
-        self._chat = chat
-        self._stop = call_stop
-        self._kwargs = kwargs
+        self._calls = calls
         # ensure_config also picks up the config of an enclosing run (a chain, a graph node).
         self._config = merge_configs(_bound_config(model), ensure_config(config))
-        self._messages: list[list[BaseMessage]] = [
-            chat._convert_input(item).to_messages() for item in inputs
-        ]
 
     def _configure(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        chat, config = self._chat, self._config
-        params = chat._get_invocation_params(stop=self._stop, **self._kwargs)
+        calls, config = self._calls, self._config
+        chat = calls.chat
+        params = chat._get_invocation_params(stop=calls.stop, **calls.kwargs)
         metadata = {
             **(config.get("metadata") or {}),
-            **chat._get_ls_params(stop=self._stop, **self._kwargs),
+            **chat._get_ls_params(stop=calls.stop, **calls.kwargs),
         }
         options = {
             "inheritable_callbacks": config.get("callbacks"),
@@ -82,15 +69,15 @@ class BatchRunReporter:
     def _start_arguments(self, params: dict[str, Any]) -> dict[str, Any]:
         return {
             "invocation_params": params,
-            "options": {"stop": self._stop},
+            "options": {"stop": self._calls.stop},
             "name": self._config.get("run_name"),
-            "batch_size": len(self._messages),
+            "batch_size": len(self._calls.messages),
         }
 
     def _check(self, outputs: Sequence[AIMessage | BatchItemError]) -> None:
-        if len(outputs) != len(self._messages):
+        if len(outputs) != len(self._calls.messages):
             raise ValueError(
-                f"The job has {len(outputs)} outputs for {len(self._messages)} inputs."
+                f"The job has {len(outputs)} outputs for {len(self._calls.messages)} inputs."
             )
 
     def report(self, outputs: Sequence[AIMessage | BatchItemError]) -> None:
@@ -101,7 +88,7 @@ class BatchRunReporter:
         if not manager.handlers:
             return
         runs = manager.on_chat_model_start(
-            self._chat._serialized, self._messages, **self._start_arguments(params)
+            self._calls.chat._serialized, self._calls.messages, **self._start_arguments(params)
         )
         for run, output in zip(runs, outputs, strict=True):
             if isinstance(output, BatchItemError):
@@ -117,7 +104,7 @@ class BatchRunReporter:
         if not manager.handlers:
             return
         runs = await manager.on_chat_model_start(
-            self._chat._serialized, self._messages, **self._start_arguments(params)
+            self._calls.chat._serialized, self._calls.messages, **self._start_arguments(params)
         )
         for run, output in zip(runs, outputs, strict=True):
             if isinstance(output, BatchItemError):

@@ -6,10 +6,11 @@ returns them. :mod:`langchain_nebius.batch` re-exports them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from langchain_core.language_models import LanguageModelInput
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import Runnable, RunnableBinding
 
 from nebius_inference.batch import embedding_requests
@@ -21,6 +22,7 @@ from .chat_models import ChatNebius
 from .embeddings import NebiusEmbeddings
 
 __all__ = [
+    "ChatCalls",
     "chat_batch_requests",
     "embedding_batch_requests",
     "message_from_batch_completion",
@@ -48,6 +50,43 @@ def resolve_chat_model(model: Runnable[Any, Any]) -> tuple[ChatNebius, dict[str,
     return runnable, kwargs
 
 
+@dataclass(frozen=True)
+class ChatCalls:
+    """The ``model.invoke(input, stop=stop)`` calls a batch stands for: the ``ChatNebius``
+    behind the runnable, the stop sequences, the other bound keyword arguments, and each
+    input's messages (converted once). Pure."""
+
+    chat: ChatNebius
+    stop: list[str] | None
+    kwargs: dict[str, Any]
+    messages: list[list[BaseMessage]]
+
+    @classmethod
+    def of(
+        cls,
+        model: Runnable[Any, Any],
+        inputs: Sequence[LanguageModelInput],
+        *,
+        stop: list[str] | None = None,
+    ) -> ChatCalls:
+        if isinstance(inputs, str):
+            raise TypeError("Pass a list of inputs; wrap a single input in a list.")
+        chat, kwargs = resolve_chat_model(model)
+        if stop is not None:
+            kwargs["stop"] = stop
+        call_stop = kwargs.pop("stop", None)
+        messages = [chat._convert_input(item).to_messages() for item in inputs]
+        return cls(chat, call_stop, kwargs, messages)
+
+    def bodies(self) -> list[dict[str, Any]]:
+        """The chat completions body of every call (model parameters, bound tools and
+        keyword arguments, ``extra_body``)."""
+        return [
+            self.chat._build_request_body(messages, stop=self.stop, **self.kwargs)
+            for messages in self.messages
+        ]
+
+
 def chat_batch_requests(
     model: Runnable[Any, Any],
     inputs: Sequence[LanguageModelInput],
@@ -56,16 +95,7 @@ def chat_batch_requests(
 ) -> list[dict[str, Any]]:
     """The chat completions body of every input, as ``model.invoke(input, stop=stop)`` would
     send it (model parameters, bound tools and keyword arguments, ``extra_body``). Pure."""
-    if isinstance(inputs, str):
-        raise TypeError("Pass a list of inputs; wrap a single input in a list.")
-    chat, kwargs = resolve_chat_model(model)
-    if stop is not None:
-        kwargs["stop"] = stop
-    call_stop = kwargs.pop("stop", None)
-    return [
-        chat._build_request_body(chat._convert_input(item).to_messages(), stop=call_stop, **kwargs)
-        for item in inputs
-    ]
+    return ChatCalls.of(model, inputs, stop=stop).bodies()
 
 
 def message_from_batch_completion(

@@ -65,6 +65,7 @@ from nebius_inference.types import ChatCompletion
 
 from ._batch_callbacks import BatchRunReporter
 from ._batch_convert import (
+    ChatCalls,
     chat_batch_requests,
     embedding_batch_requests,
     message_from_batch_completion,
@@ -186,14 +187,13 @@ class _ChatJob(Generic[J]):
         sleep: Any = None,
         **options: Unpack[BatchOptions],
     ) -> None:
-        chat, _ = resolve_chat_model(model)
-        requests = chat_batch_requests(model, inputs, stop=stop)
-        reporter = BatchRunReporter(model, inputs, stop=stop, config=config)
+        calls = ChatCalls.of(model, inputs, stop=stop)
         options["endpoint"] = CHAT_ENDPOINT
-        core, client = self._core(chat)
+        core, client = self._core(calls.chat)
         with translate_errors():
-            job = core(client, requests, sleep=sleep, **options)
-        self._chat, self._job, self._reporter = chat, job, reporter
+            job = core(client, calls.bodies(), sleep=sleep, **options)
+        self._chat, self._job = calls.chat, job
+        self._reporter = BatchRunReporter(model, calls, config=config)
 
     @classmethod
     def resume(
@@ -217,21 +217,21 @@ class _ChatJob(Generic[J]):
         """
         chat, _ = resolve_chat_model(model)
         check_job_endpoint(state_path, CHAT_ENDPOINT, resume_with=_RESUME_WITH)
-        requests = None if inputs is None else chat_batch_requests(model, inputs, stop=stop)
+        calls = None if inputs is None else ChatCalls.of(model, inputs, stop=stop)
         core, client = cls._core(chat)
         with translate_errors():
             job = core.resume(
                 client,
                 state_path,
-                requests=requests,
+                requests=None if calls is None else calls.bodies(),
                 poll_interval=poll_interval,
                 max_poll_interval=max_poll_interval,
                 sleep=sleep,
             )
         wrapper = cls.__new__(cls)
         wrapper._chat, wrapper._job = chat, job
-        if inputs is not None:
-            wrapper._reporter = BatchRunReporter(model, inputs, stop=stop, config=config)
+        if calls is not None:
+            wrapper._reporter = BatchRunReporter(model, calls, config=config)
         return wrapper
 
     @classmethod
