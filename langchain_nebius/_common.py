@@ -32,8 +32,8 @@ from nebius_inference import AsyncNebiusClient, ConfigurationError, NebiusClient
 __all__ = [
     "NebiusClientMixin",
     "accepted_names",
-    "approximate_tokens",
     "build_model_kwargs",
+    "count_text_tokens",
     "stored_signature",
 ]
 
@@ -56,9 +56,12 @@ CHARS_PER_TOKEN = 4.0
 """What the token estimates assume (langchain-core's ``count_tokens_approximately`` default)."""
 
 
-def approximate_tokens(text: str) -> int:
-    """About how many tokens ``text`` is, with no tokenizer: Nebius serves many model
-    families, each with its own tokenizer, and none is downloaded here."""
+def count_text_tokens(text: str, custom_get_token_ids: Callable[[str], list[int]] | None) -> int:
+    """How many tokens ``text`` is: exact with the user's ``custom_get_token_ids``, otherwise
+    an estimate with no tokenizer (Nebius serves many model families, each with its own
+    tokenizer, and none is downloaded here)."""
+    if custom_get_token_ids is not None:
+        return len(custom_get_token_ids(text))
     return math.ceil(len(text) / CHARS_PER_TOKEN)
 
 

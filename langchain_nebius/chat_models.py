@@ -22,8 +22,8 @@ from ._common import (
     CHARS_PER_TOKEN,
     DEFAULT_CHAT_MODEL,
     NebiusClientMixin,
-    approximate_tokens,
     build_model_kwargs,
+    count_text_tokens,
     stored_signature,
 )
 from ._convert import (
@@ -195,9 +195,7 @@ class ChatNebius(NebiusClientMixin, BaseChatModel):
         """About how many tokens ``text`` is (4 characters a token), with no tokenizer
         download. Pass ``custom_get_token_ids`` for exact counts with your model's tokenizer;
         every reply's ``usage_metadata`` has the exact numbers."""
-        if self.custom_get_token_ids is not None:
-            return len(self.custom_get_token_ids(text))
-        return approximate_tokens(text)
+        return count_text_tokens(text, self.custom_get_token_ids)
 
     @override
     def get_num_tokens_from_messages(

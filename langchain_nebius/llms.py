@@ -16,8 +16,8 @@ from nebius_inference.types import Completion, Usage
 from ._common import (
     DEFAULT_CHAT_MODEL,
     NebiusClientMixin,
-    approximate_tokens,
     build_model_kwargs,
+    count_text_tokens,
     stored_signature,
 )
 from ._convert import completion_chunk_to_generation, completion_to_generations
@@ -92,9 +92,7 @@ class NebiusLLM(NebiusClientMixin, BaseLLM):
         """About how many tokens ``text`` is (4 characters a token), with no tokenizer
         download; pass ``custom_get_token_ids`` for exact counts. Replies carry the exact
         usage."""
-        if self.custom_get_token_ids is not None:
-            return len(self.custom_get_token_ids(text))
-        return approximate_tokens(text)
+        return count_text_tokens(text, self.custom_get_token_ids)
 
     @property
     @override
