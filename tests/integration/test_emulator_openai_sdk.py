@@ -335,16 +335,20 @@ def test_streamed_tool_calls(client: openai.OpenAI) -> None:
     assert json.loads(calls[1]["arguments"])["location"] == "Rome"
 
 
-def test_tool_result_is_answered_in_text(client: openai.OpenAI) -> None:
-    first = client.chat.completions.create(
-        model=CHAT, messages=user("What is the value of magic_function(3)?"), tools=[MAGIC]
-    )
+def _magic_function_result(client: openai.OpenAI) -> list[Any]:
+    """A conversation that ends with magic_function(3)'s result, 5, after the model's call."""
+    question = "What is the value of magic_function(3)?"
+    first = client.chat.completions.create(model=CHAT, messages=user(question), tools=[MAGIC])
     call = function_calls(first.choices[0].message)[0]
-    history: list[Any] = [
-        *user("What is the value of magic_function(3)?"),
+    return [
+        *user(question),
         first.choices[0].message.model_dump(exclude_none=True),
         {"role": "tool", "tool_call_id": call.id, "content": "5"},
     ]
+
+
+def test_tool_result_is_answered_in_text(client: openai.OpenAI) -> None:
+    history = _magic_function_result(client)
     reply = client.chat.completions.create(model=CHAT, messages=history, tools=[MAGIC])
     assert reply.choices[0].finish_reason == "stop"
     assert "5" in (reply.choices[0].message.content or "")
@@ -353,15 +357,7 @@ def test_tool_result_is_answered_in_text(client: openai.OpenAI) -> None:
 
 def test_a_tool_result_answer_keeps_the_response_format(client: openai.OpenAI) -> None:
     """Guided decoding shapes every reply it is asked for, the one after a tool result too."""
-    first = client.chat.completions.create(
-        model=CHAT, messages=user("What is the value of magic_function(3)?"), tools=[MAGIC]
-    )
-    call = function_calls(first.choices[0].message)[0]
-    history: list[Any] = [
-        *user("What is the value of magic_function(3)?"),
-        first.choices[0].message.model_dump(exclude_none=True),
-        {"role": "tool", "tool_call_id": call.id, "content": "5"},
-    ]
+    history = _magic_function_result(client)
     schema = {
         "type": "object",
         "properties": {"value": {"type": "integer"}, "note": {"type": "string"}},
