@@ -69,10 +69,8 @@ def _raw(fmt: str) -> Callable[[Config], dict[str, Any]]:
                         out.append(values.tolist())
             return out
 
-        try:
+        with http:
             return _run(embed, cfg)
-        finally:
-            http.close()
 
     return run
 
@@ -89,18 +87,14 @@ def openai_sdk(cfg: Config) -> dict[str, Any]:
             out.extend(d.embedding for d in reply.data)
         return out
 
-    try:
+    with client:
         return _run(embed, cfg)
-    finally:
-        client.close()
 
 
 def core(cfg: Config) -> dict[str, Any]:
     client = clients.nebius_client(cfg)
-    try:
+    with client:
         return _run(lambda items: client.embed(items, model=EMBEDDING_MODEL), cfg)
-    finally:
-        client.close()
 
 
 def _langchain(build: Callable[[Config], Any]) -> Callable[[Config], dict[str, Any]]:

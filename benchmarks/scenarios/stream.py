@@ -60,10 +60,8 @@ def floor(cfg: Config) -> dict[str, Any]:
                     n += 1
         return n
 
-    try:
+    with http:
         return _run(once, cfg)
-    finally:
-        http.close()
 
 
 def openai_sdk(cfg: Config) -> dict[str, Any]:
@@ -79,10 +77,8 @@ def openai_sdk(cfg: Config) -> dict[str, Any]:
         with stream:
             return _count(stream)
 
-    try:
+    with client:
         return _run(once, cfg)
-    finally:
-        client.close()
 
 
 def core(cfg: Config) -> dict[str, Any]:
@@ -92,10 +88,8 @@ def core(cfg: Config) -> dict[str, Any]:
         with client.stream_chat_completion(model=CHAT_MODEL, messages=MESSAGES) as stream:
             return _count(stream)
 
-    try:
+    with client:
         return _run(once, cfg)
-    finally:
-        client.close()
 
 
 def _langchain(build: Callable[[Config], Any]) -> Callable[[Config], dict[str, Any]]:
