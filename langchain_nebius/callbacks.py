@@ -50,6 +50,7 @@ BATCH_API_METADATA = "nebius_batch_api"
 """Run metadata key that marks a chat model run reported for a Batch API result."""
 
 _PROVIDER = "nebius"
+_PACKAGE = "langchain_nebius"
 
 _current: ContextVar[NebiusCallbackHandler | None] = ContextVar(
     "nebius_callback_handler", default=None
@@ -133,11 +134,17 @@ class NebiusCallbackHandler(BaseCallbackHandler):
 
         return from_environment
 
-    def _start(self, run_id: UUID, metadata: dict[str, Any] | None) -> None:
-        metadata = metadata or {}
-        if metadata.get("ls_provider") != _PROVIDER:
+    def _start(
+        self, serialized: dict[str, Any] | None, run_id: UUID, kwargs: dict[str, Any]
+    ) -> None:
+        # LangChain passes the model's LangSmith parameters as metadata on most paths, but
+        # not to a direct NebiusLLM.generate(...) call: the serialized class path says too.
+        metadata = kwargs.get("metadata") or {}
+        path = (serialized or {}).get("id") or [None]
+        if metadata.get("ls_provider") != _PROVIDER and path[0] != _PACKAGE:
             return
-        model = str(metadata.get("ls_model_name") or "")
+        params = kwargs.get("invocation_params") or {}
+        model = str(metadata.get("ls_model_name") or params.get("model") or "")
         with self._lock:
             self._runs[run_id] = (model, bool(metadata.get(BATCH_API_METADATA)))
 
@@ -148,10 +155,9 @@ class NebiusCallbackHandler(BaseCallbackHandler):
         messages: list[list[BaseMessage]],
         *,
         run_id: UUID,
-        metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        self._start(run_id, metadata)
+        self._start(serialized, run_id, kwargs)
 
     @override
     def on_llm_start(
@@ -160,10 +166,9 @@ class NebiusCallbackHandler(BaseCallbackHandler):
         prompts: list[str],
         *,
         run_id: UUID,
-        metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        self._start(run_id, metadata)
+        self._start(serialized, run_id, kwargs)
 
     @override
     def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
