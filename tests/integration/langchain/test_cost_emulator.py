@@ -4,6 +4,10 @@ run happens is counted once, at the listed price (the Batch API's at half), exac
 Expected costs are computed here from the emulator's model table (the strings it lists) and
 the usage on each reply; token totals are checked against langchain-core's own
 ``UsageMetadataCallbackHandler``.
+
+The README's langchain-openai cell comes from reading langchain-community 0.4.2
+(``callbacks/openai_info.py``): ``OpenAICallbackHandler`` prices only the models of its own
+OpenAI table and adds 0 for any other model name, so Nebius models count as free.
 """
 
 from __future__ import annotations
