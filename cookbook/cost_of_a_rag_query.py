@@ -64,7 +64,7 @@ def main() -> None:
         reply = client.create_embeddings(model=EMBED_MODEL, input=[text for _, text in chunks])
         indexing.tracker.add(reply.model or EMBED_MODEL, reply.usage)
         vectors = [item.embedding for item in reply.data]
-    print(f"indexed {len(chunks)} paragraphs from {DATA_DIR.name}/ for ${indexing.total_cost}")
+    print(f"indexed {len(chunks)} paragraphs from {DATA_DIR.name}/ for ${indexing.known_cost:f}")
 
     with get_nebius_callback(client=client) as cb:
         rewrite = REWRITE | ChatNebius(model=SEARCH_MODEL, temperature=0) | StrOutputParser()
@@ -87,9 +87,9 @@ def main() -> None:
     print()
     if cb.total_cost is None:
         unpriced = ", ".join(cb.unpriced_models)
-        print(f"query cost: at least ${cb.known_cost}; no price listed for {unpriced}")
+        print(f"query cost: at least ${cb.known_cost:f}; no price listed for {unpriced}")
     else:
-        print(f"query cost: ${cb.total_cost} (exact)")
+        print(f"query cost: ${cb.total_cost:f} (exact)")
         print(f"1,000 such queries: ${format((cb.total_cost * 1000).normalize(), 'f')}")
     client.close()
 

@@ -234,6 +234,13 @@ class NebiusCallbackHandler(BaseCallbackHandler):
     def __repr__(self) -> str:
         return str(self.tracker)
 
+    def __copy__(self) -> NebiusCallbackHandler:
+        """The handler itself: copies of a run's configuration must count in the same place."""
+        return self
+
+    def __deepcopy__(self, memo: Any) -> NebiusCallbackHandler:
+        return self
+
 
 @contextmanager
 def get_nebius_callback(

@@ -13,6 +13,7 @@ OpenAI table and adds 0 for any other model name, so Nebius models count as free
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -141,6 +142,16 @@ def test_invoke_stream_batch_tools_and_structured_output_are_each_counted_once(
     # Outside the block nothing more is counted.
     llm.invoke("again")
     assert cb.successful_requests == 7
+
+
+def test_concurrent_runs_in_many_threads_are_all_counted(
+    conn: dict[str, Any], client: NebiusClient
+) -> None:
+    llm = ChatNebius(model=SMALL, max_tokens=8, **conn)
+    with get_nebius_callback(client=client) as cb:
+        replies = llm.batch([f"question {i}" for i in range(60)], config={"max_concurrency": 16})
+    assert cb.successful_requests == 60 and cb.total_cost == usage_cost(replies)
+    assert copy.deepcopy(cb) is cb and copy.copy(cb) is cb
 
 
 def test_async_runs_are_counted(conn: dict[str, Any], client: NebiusClient) -> None:
