@@ -181,6 +181,17 @@ _alocks: WeakKeyDictionary[AsyncNebiusClient, tuple[asyncio.AbstractEventLoop, a
 )
 
 
+def _cached(client: NebiusClient | AsyncNebiusClient) -> PriceTable | None:
+    with _guard:
+        return _prices.get(client)
+
+
+def _cache(client: NebiusClient | AsyncNebiusClient, table: PriceTable) -> PriceTable:
+    with _guard:
+        _prices[client] = table
+    return table
+
+
 def get_prices(client: NebiusClient, *, refresh: bool = False) -> PriceTable:
     """The prices, read once per client (the first call sends one request; threads that ask
     meanwhile wait for it). ``refresh=True`` reads them again. The cache does not keep the
@@ -188,9 +199,9 @@ def get_prices(client: NebiusClient, *, refresh: bool = False) -> PriceTable:
     with _guard:
         lock = _locks.setdefault(client, threading.Lock())
     with lock:
-        table = None if refresh else _prices.get(client)
+        table = None if refresh else _cached(client)
         if table is None:
-            table = _prices[client] = fetch_prices(client)
+            table = _cache(client, fetch_prices(client))
         return table
 
 
@@ -203,9 +214,9 @@ async def aget_prices(client: AsyncNebiusClient, *, refresh: bool = False) -> Pr
         if held is None or held[0] is not loop:
             held = _alocks[client] = (loop, asyncio.Lock())
     async with held[1]:
-        table = None if refresh else _prices.get(client)
+        table = None if refresh else _cached(client)
         if table is None:
-            table = _prices[client] = await afetch_prices(client)
+            table = _cache(client, await afetch_prices(client))
         return table
 
 
