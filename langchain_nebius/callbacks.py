@@ -41,7 +41,7 @@ from langchain_core.tracers.context import register_configure_hook
 from typing_extensions import override
 
 from nebius_inference import NebiusClient
-from nebius_inference.cost import CostTracker, ModelCost, PriceTable, fetch_prices, get_prices
+from nebius_inference.cost import CostTracker, ModelCost, PriceTable, price_source
 from nebius_inference.types import Usage
 
 __all__ = ["BATCH_API_METADATA", "NebiusCallbackHandler", "get_nebius_callback"]
@@ -117,22 +117,9 @@ class NebiusCallbackHandler(BaseCallbackHandler):
         parent: CostTracker | None = None,
     ) -> None:
         super().__init__()
-        self.tracker = CostTracker(
-            prices if prices is not None else self._loader(client), parent=parent
-        )
+        self.tracker = CostTracker(price_source(client, prices), parent=parent)
         self._runs: dict[UUID, tuple[str, bool]] = {}
         self._lock = threading.Lock()
-
-    @staticmethod
-    def _loader(client: NebiusClient | None) -> Any:
-        if client is not None:
-            return lambda: get_prices(client)
-
-        def from_environment() -> PriceTable:
-            with NebiusClient() as own:
-                return fetch_prices(own)
-
-        return from_environment
 
     def _start(
         self, serialized: dict[str, Any] | None, run_id: UUID, kwargs: dict[str, Any]

@@ -40,7 +40,7 @@ from llama_index.core.instrumentation.events.embedding import (
 from llama_index.core.instrumentation.events.llm import LLMChatEndEvent, LLMCompletionEndEvent
 
 from nebius_inference import NebiusClient
-from nebius_inference.cost import CostTracker, ModelCost, PriceTable, fetch_prices, get_prices
+from nebius_inference.cost import CostTracker, ModelCost, PriceTable, price_source
 from nebius_inference.types import ChatCompletion, ChatCompletionChunk, Completion, Usage
 
 __all__ = ["NebiusCostHandler"]
@@ -88,12 +88,7 @@ class NebiusCostHandler(BaseEventHandler):
         **data: Any,
     ) -> None:
         super().__init__(**data)
-        if prices is not None:
-            self._tracker = CostTracker(prices)
-        elif client is not None:
-            self._tracker = CostTracker(lambda: get_prices(client))
-        else:
-            self._tracker = CostTracker(_prices_from_environment)
+        self._tracker = CostTracker(price_source(client, prices))
 
     @classmethod
     def class_name(cls) -> str:
@@ -170,8 +165,3 @@ class NebiusCostHandler(BaseEventHandler):
 
     def __str__(self) -> str:
         return str(self._tracker)
-
-
-def _prices_from_environment() -> PriceTable:
-    with NebiusClient() as client:
-        return fetch_prices(client)

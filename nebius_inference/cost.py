@@ -29,7 +29,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation, localcontext
-from typing import Any
+from typing import Any, cast
 from weakref import WeakKeyDictionary
 
 from ._client import AsyncNebiusClient, NebiusClient
@@ -47,6 +47,7 @@ __all__ = [
     "fetch_prices",
     "get_prices",
     "price_of",
+    "price_source",
 ]
 
 BATCH_PRICE_FACTOR = Decimal("0.5")
@@ -161,6 +162,38 @@ class PriceTable(Mapping[str, ModelPrice]):
 # ============================================================================================
 # Reading the prices: one request per client
 # ============================================================================================
+
+
+def price_source(
+    client: NebiusClient | None = None, prices: PriceTable | None = None
+) -> PriceTable | Callable[[], PriceTable]:
+    """Where a tracker gets its prices: ``prices`` if given, else ``client``'s cached prices,
+    else prices read once with a client configured from the environment (``NEBIUS_API_KEY``,
+    ``NEBIUS_BASE_URL``). Checks the arguments; sends nothing."""
+    given = cast("object", prices)  # checked at run time: annotations are not enforced
+    if given is not None:
+        if not isinstance(given, PriceTable):
+            raise TypeError(
+                f"prices must be a PriceTable (from get_prices(client)), "
+                f"not {type(given).__name__}."
+            )
+        return given
+    given = cast("object", client)
+    if given is None:
+        return _prices_from_environment
+    if isinstance(given, AsyncNebiusClient):
+        raise TypeError(
+            "client must be a NebiusClient; with an AsyncNebiusClient, read the prices first "
+            "and pass them: prices=await aget_prices(client)."
+        )
+    if not isinstance(given, NebiusClient):
+        raise TypeError(f"client must be a NebiusClient, not {type(given).__name__}.")
+    return lambda: get_prices(given)
+
+
+def _prices_from_environment() -> PriceTable:
+    with NebiusClient() as client:
+        return fetch_prices(client)
 
 
 def fetch_prices(client: NebiusClient) -> PriceTable:

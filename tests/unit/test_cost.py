@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 
-from nebius_inference import ConfigurationError
+from nebius_inference import AsyncNebiusClient, ConfigurationError, NebiusClient
 from nebius_inference.cost import (
     BATCH_PRICE_FACTOR,
     CostTracker,
     ModelPrice,
     PriceTable,
     price_of,
+    price_source,
 )
 from nebius_inference.types import Model, Usage
 
@@ -190,3 +191,17 @@ def test_a_nested_tracker_tells_its_parent() -> None:
     assert inner.requests == 1 and inner.total_cost == Decimal("0.0000165")
     assert outer.requests == 2 and outer.total_cost == Decimal("0.0000495")
     assert outer.by_model[LLAMA].batch_requests == 1
+
+
+def test_price_sources_are_checked_before_anything_is_sent() -> None:
+    table = _table()
+    assert price_source(prices=table) is table
+    with NebiusClient(api_key="k", base_url="http://127.0.0.1:9/v1") as client:
+        assert callable(price_source(client))
+    assert callable(price_source())  # the environment, read on first use
+    with pytest.raises(TypeError, match=r"prices=await aget_prices\(client\)"):
+        price_source(AsyncNebiusClient(api_key="k"))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="client must be a NebiusClient, not str"):
+        price_source("https://api.example")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="prices must be a PriceTable"):
+        price_source(prices={LLAMA: "0.1"})  # type: ignore[arg-type]

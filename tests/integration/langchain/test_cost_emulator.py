@@ -279,6 +279,10 @@ def test_prices_come_from_the_environment_or_say_why_not(
     assert reply.usage_metadata is not None
     assert cb.by_model[LLAMA].prompt_tokens == reply.usage_metadata["input_tokens"]
 
+    # A common slip: passing the chat model instead of a client.
+    with pytest.raises(TypeError, match="must be a NebiusClient, not ChatNebius"):
+        get_nebius_callback(client=llm).__enter__()  # type: ignore[arg-type]
+
     monkeypatch.setenv("NEBIUS_API_KEY", emu.api_key)
     monkeypatch.setenv("NEBIUS_BASE_URL", emu.base_url)
     with get_nebius_callback() as cb:
