@@ -37,7 +37,12 @@ from llama_index.core.instrumentation.events.embedding import (
     EmbeddingEndEvent,
     EmbeddingStartEvent,
 )
-from llama_index.core.instrumentation.events.llm import LLMChatEndEvent, LLMCompletionEndEvent
+from llama_index.core.instrumentation.events.llm import (
+    LLMChatEndEvent,
+    LLMChatStartEvent,
+    LLMCompletionEndEvent,
+    LLMCompletionStartEvent,
+)
 
 from nebius_inference import NebiusClient
 from nebius_inference.cost import CostTracker, ModelCost, PriceTable, price_source
@@ -47,7 +52,13 @@ __all__ = ["NebiusCostHandler"]
 
 _BATCH_SPAN = "report_batch_chats-"
 """The span that :mod:`llama_index_nebius.batch` reports each finished input's events in."""
-_EMBEDDING_CLASS = "NebiusEmbedding"
+_CLASSES = {"llm": "NebiusLLM", "embedding": "NebiusEmbedding"}
+
+
+def _extra_usage(response: Any) -> Usage | None:
+    """The usage a ``NebiusLLM`` response keeps in ``additional_kwargs``, if any."""
+    extra = getattr(response, "additional_kwargs", None) or {}
+    return Usage.model_validate(extra) if "prompt_tokens" in extra else None
 
 
 def _usage(response: Any) -> tuple[str, Usage | None] | None:
@@ -55,12 +66,8 @@ def _usage(response: Any) -> tuple[str, Usage | None] | None:
     raw = getattr(response, "raw", None)
     if not isinstance(raw, ChatCompletion | ChatCompletionChunk | Completion):
         return None
-    usage = raw.usage
-    if usage is None:  # a stream's last event without usage: the accumulated usage, if any
-        extra = getattr(response, "additional_kwargs", None) or {}
-        if "prompt_tokens" in extra:
-            usage = Usage.model_validate(extra)
-    return raw.model, usage
+    # A stream's last event without usage: the usage accumulated so far, if any.
+    return raw.model, raw.usage or _extra_usage(response)
 
 
 class NebiusCostHandler(BaseEventHandler):
@@ -76,8 +83,8 @@ class NebiusCostHandler(BaseEventHandler):
     """
 
     _tracker: CostTracker = PrivateAttr()
-    _embeddings: dict[str, tuple[str, int]] = PrivateAttr(default_factory=dict)
-    """Embedding calls under way: span id -> (model, how many)."""
+    _open: dict[tuple[str, str], tuple[str, int]] = PrivateAttr(default_factory=dict)
+    """Our calls under way: (kind, span id) -> (model, how many)."""
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     def __init__(
@@ -98,25 +105,43 @@ class NebiusCostHandler(BaseEventHandler):
     def tracker(self) -> CostTracker:
         return self._tracker
 
+    def _opened(self, kind: str, event: BaseEvent, model_dict: dict[str, Any]) -> None:
+        if model_dict.get("class_name") != _CLASSES[kind]:
+            return
+        model = str(model_dict.get("model_name") or "")
+        key = (kind, event.span_id or "")
+        with self._lock:
+            _, count = self._open.get(key, (model, 0))
+            self._open[key] = (model, count + 1)
+
+    def _closed(self, kind: str, event: BaseEvent) -> str | None:
+        """The model of a call of ours under way in the event's span (None if there is none)."""
+        key = (kind, event.span_id or "")
+        with self._lock:
+            started = self._open.pop(key, None)
+            if started is not None and started[1] > 1:
+                self._open[key] = (started[0], started[1] - 1)
+        return None if started is None else started[0]
+
     def handle(self, event: BaseEvent, **kwargs: Any) -> None:
-        if isinstance(event, LLMChatEndEvent | LLMCompletionEndEvent):
+        if isinstance(event, LLMChatStartEvent | LLMCompletionStartEvent):
+            self._opened("llm", event, event.model_dict)
+        elif isinstance(event, LLMChatEndEvent | LLMCompletionEndEvent):
+            requested = self._closed("llm", event)
             found = _usage(event.response)
+            if found is None and requested is not None:
+                # A reply of ours without its raw API reply (a stream completed locally):
+                # the model asked for, and the usage if the stream reported it.
+                found = requested, _extra_usage(event.response)
             if found is not None:
                 batch = (event.span_id or "").startswith(_BATCH_SPAN)
                 self._tracker.add(found[0], found[1], batch=batch)
         elif isinstance(event, EmbeddingStartEvent):
-            if event.model_dict.get("class_name") == _EMBEDDING_CLASS:
-                model = str(event.model_dict.get("model_name") or "")
-                with self._lock:
-                    _, count = self._embeddings.get(event.span_id or "", (model, 0))
-                    self._embeddings[event.span_id or ""] = (model, count + 1)
+            self._opened("embedding", event, event.model_dict)
         elif isinstance(event, EmbeddingEndEvent):
-            with self._lock:
-                started = self._embeddings.pop(event.span_id or "", None)
-                if started is not None and started[1] > 1:
-                    self._embeddings[event.span_id or ""] = (started[0], started[1] - 1)
-            if started is not None:
-                self._tracker.add(started[0], None)
+            model = self._closed("embedding", event)
+            if model is not None:
+                self._tracker.add(model, None)
 
     # -- totals -----------------------------------------------------------------------------
 
