@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from langchain.agents import create_agent
 from langchain_core.callbacks import get_usage_metadata_callback
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
@@ -152,6 +153,18 @@ def test_concurrent_runs_in_many_threads_are_all_counted(
         replies = llm.batch([f"question {i}" for i in range(60)], config={"max_concurrency": 16})
     assert cb.successful_requests == 60 and cb.total_cost == usage_cost(replies)
     assert copy.deepcopy(cb) is cb and copy.copy(cb) is cb
+
+
+def test_every_model_call_of_an_agent_is_counted(
+    conn: dict[str, Any], client: NebiusClient, emu: Emulator
+) -> None:
+    agent = create_agent(ChatNebius(model=LLAMA, **conn), [get_weather])
+    with get_nebius_callback(client=client) as cb:
+        out = agent.invoke({"messages": [("user", "Weather in Paris? Use get_weather.")]})
+    replies = [m for m in out["messages"] if isinstance(m, AIMessage)]
+    assert any(m.tool_calls for m in replies)
+    assert cb.successful_requests == len(replies) == len(emu.requests("/v1/chat/completions"))
+    assert cb.total_cost == usage_cost(replies)
 
 
 def test_async_runs_are_counted(conn: dict[str, Any], client: NebiusClient) -> None:
