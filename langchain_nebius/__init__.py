@@ -28,6 +28,7 @@ from ._errors import (
     NebiusTimeoutError,
     NebiusUnprocessableEntityError,
 )
+from .callbacks import NebiusCallbackHandler, get_nebius_callback
 from .chat_models import ChatNebius
 from .embeddings import NebiusEmbeddings
 from .llms import NebiusLLM
@@ -41,6 +42,7 @@ __all__ = [
     "NebiusAPIStatusError",
     "NebiusAuthenticationError",
     "NebiusBadRequestError",
+    "NebiusCallbackHandler",
     "NebiusConnectionError",
     "NebiusContextOverflowError",
     "NebiusEmbeddings",
@@ -61,5 +63,6 @@ __all__ = [
     "NebiusStreamIdleTimeoutError",
     "NebiusTimeoutError",
     "NebiusUnprocessableEntityError",
+    "get_nebius_callback",
     "nebius_search",
 ]

@@ -23,6 +23,7 @@ from langchain_core.runnables.config import ensure_config, merge_configs
 from nebius_inference.batch import BatchItemError
 
 from ._batch_convert import ChatCalls
+from .callbacks import BATCH_API_METADATA
 
 __all__ = ["BatchRunReporter"]
 
@@ -54,6 +55,7 @@ class BatchRunReporter:
         metadata = {
             **(config.get("metadata") or {}),
             **chat._get_ls_params(stop=calls.stop, **calls.kwargs),
+            BATCH_API_METADATA: True,
         }
         options = {
             "inheritable_callbacks": config.get("callbacks"),

@@ -13,12 +13,14 @@ from nebius_inference._extras import require_extra
 
 require_extra("llama_index_nebius", "llama-index", "llama_index.core")
 
+from .cost import NebiusCostHandler
 from .embeddings import NebiusEmbedding
 from .llms import NebiusLLM, StructuredOutputError
 from .postprocessors import NebiusRerank
 from .tools import NebiusImageToolSpec
 
 __all__ = [
+    "NebiusCostHandler",
     "NebiusEmbedding",
     "NebiusImageToolSpec",
     "NebiusLLM",

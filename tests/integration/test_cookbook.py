@@ -30,6 +30,16 @@ EXPECTED: dict[str, list[str]] = {
         r"^embeddings: 4 vectors of 4096 dimensions$",
         r"^retrieval: 'What causes the ocean tides\?' -> \"The Moon's gravity",
     ],
+    "cost_of_a_rag_query.py": [
+        r"^indexed 5 paragraphs from data/ for \$0\.\d+$",
+        r"^sources: warranty\.md, descaling\.md",
+        r"^meta-llama/Meta-Llama-3\.1-8B-Instruct +1 +\d+ +\d+ +0 +0\.\d+$",
+        r"^Qwen/Qwen3-Embedding-8B +1 +\d+ +0 +0 +0\.\d+$",
+        r"^meta-llama/Llama-3\.3-70B-Instruct +1 +\d+ +\d+ +0 +0\.\d+$",
+        r"^total +3 +\d+ +\d+ +0 +0\.\d+$",
+        r"^query cost: \$0\.\d+ \(exact\)$",
+        r"^1,000 such queries: \$0\.\d+$",
+    ],
     "langchain_batch.py": [
         r"^prompts: 300$",
         r"^replies: 300 ok, 0 failed, in input order$",

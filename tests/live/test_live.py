@@ -66,3 +66,15 @@ def test_llama_index_llm() -> None:
 
     llm = NebiusLLM(model=CHAT_MODEL, api_key=LIVE_API_KEY, base_url=LIVE_BASE_URL, max_tokens=5)
     assert llm.chat([ChatMessage(role="user", content="Reply with: pong")]).message.content
+
+
+def test_the_listing_prices_the_chat_model_and_a_reply_has_a_cost(client: NebiusClient) -> None:
+    from langchain_nebius import ChatNebius, get_nebius_callback
+    from nebius_inference.cost import get_prices
+
+    prices = get_prices(client)
+    assert prices[CHAT_MODEL].prompt > 0 and prices[CHAT_MODEL].completion > 0
+    llm = ChatNebius(model=CHAT_MODEL, api_key=LIVE_API_KEY, base_url=LIVE_BASE_URL, max_tokens=5)
+    with get_nebius_callback(client=client) as cb:
+        llm.invoke("Reply with the single word: pong")
+    assert cb.unpriced_models == [] and cb.total_cost is not None and cb.total_cost > 0

@@ -13,6 +13,7 @@ PACKAGES = [
     "nebius_inference",
     "nebius_inference.types",
     "nebius_inference.batch",
+    "nebius_inference.cost",
     "nebius_inference.testing",
     "langchain_nebius",
     "llama_index_nebius",
