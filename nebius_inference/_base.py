@@ -26,11 +26,12 @@ from ._errors import (
     APIStreamError,
     APITimeoutError,
     InvalidRequestError,
+    NotFoundError,
     describe_error_body,
     error_class_for,
 )
 from ._logs import logger, redact_headers
-from ._retry import RetryPolicy
+from ._retry import RetryPolicy, parse_retry_after
 from ._version import __version__
 from .types._base import APIResponse, RequestModel
 from .types.embeddings import CreateEmbeddingResponse, Embedding
@@ -277,12 +278,41 @@ def make_status_error(response: httpx.Response) -> APIStatusError:
     except (ValueError, UnicodeDecodeError):
         body = response.text
     detail = describe_error_body(body) or response.reason_phrase or "no details"
-    cls = error_class_for(response.status_code, detail)
+    cls = error_class_for(response.status_code, detail, body)
     hint = HINTS.get(cls, "")
     message = f"Error code: {response.status_code} - {detail}"
+    if cls is NotFoundError and _missing_version_segment(response.request.url.path):
+        hint = MISSING_V1_HINT
     if hint:
         message = f"{message.rstrip('. ')}. {hint}"
-    return cls(message, response=response, body=body)
+    wait = parse_retry_after(response.headers)
+    if wait is not None:
+        message = f"{message.rstrip('. ')}. The server asked to wait {wait:g} s (Retry-After)."
+    error = cls(message, response=response, body=body)
+    error.retry_after = wait
+    return error
+
+
+MISSING_V1_HINT = (
+    "The base URL seems to lack its /v1 path segment: use "
+    "https://api.tokenfactory.nebius.com/v1 (set NEBIUS_BASE_URL or pass base_url=... ending in "
+    "/v1)."
+)
+_ENDPOINT_ROOTS = frozenset(
+    {"chat", "completions", "embeddings", "images", "models", "rerank", "files", "batches"}
+)
+
+
+def _missing_version_segment(path: str) -> bool:
+    """Whether a request path goes straight to an endpoint with no ``/v1`` (or ``/v2``...)
+    before it: ``/chat/completions`` or ``/openai/chat/completions`` rather than
+    ``/v1/chat/completions``."""
+    parts = [part for part in path.split("/") if part]
+    for i, part in enumerate(parts):
+        if part in _ENDPOINT_ROOTS:
+            before = parts[:i]
+            return not any(p[:1] == "v" and p[1:].isdigit() for p in before)
+    return False
 
 
 def retry_delay_after_status(
@@ -326,17 +356,22 @@ def retry_delay_after_error(
 def connection_error(exc: Exception, request: httpx.Request, retries: int) -> APIConnectionError:
     """The error to raise once retries are used up; ``retries`` is how many were made."""
     tried = f" (after {retries} {'retry' if retries == 1 else 'retries'})" if retries else ""
+    error: APIConnectionError
     if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(
+        error = APITimeoutError(
             f"The request to the Nebius API timed out{tried}. Raise `timeout` or retry later.",
             request=request,
         )
-    url = request.url
-    return APIConnectionError(
-        f"Could not reach the Nebius API at {url.scheme}://{url.netloc.decode()}{url.path}{tried} "
-        f"({type(exc).__name__}: {exc}). Check your network and base URL.",
-        request=request,
-    )
+    else:
+        url = request.url
+        error = APIConnectionError(
+            f"Could not reach the Nebius API at {url.scheme}://{url.netloc.decode()}{url.path}"
+            f"{tried} ({type(exc).__name__}: {exc}). Check your network and base URL.",
+            request=request,
+        )
+    if isinstance(exc, httpx.RequestError) and error.request is not None:
+        exc.request = error.request  # the cause travels with the error: no key in it either
+    return error
 
 
 def check_stream_error(data: str, request: httpx.Request | None) -> None:
