@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from ._checks import check_body_is_json, check_extras, check_finite, check_timeout
 from ._config import ClientOptions
 from ._errors import (
     HINTS,
@@ -121,7 +122,12 @@ def prepare_request(options: ClientOptions, call: RequestOptions) -> PreparedReq
         headers["Accept"] = "text/event-stream"
     content: bytes | None = None
     if call.body is not None:
-        content = json.dumps(call.body, separators=(",", ":"), ensure_ascii=False).encode()
+        try:
+            text = json.dumps(call.body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        except ValueError:  # a NaN or an infinity somewhere: say where, send nothing
+            check_body_is_json(call.body)
+            raise
+        content = text.encode()
         headers["Content-Type"] = "application/json"
     prepared = PreparedRequest(
         call.method,
@@ -202,7 +208,19 @@ def build_body(
         model = model_cls.model_validate(data)
     except ValidationError as exc:
         raise InvalidRequestError(_describe_validation(model_cls, exc)) from None
+    check_finite(model.__dict__)
+    extras = model.model_extra
+    if extras:
+        check_finite(extras)
+        check_extras(extras, _known_fields(model_cls))
     return model.to_body()
+
+
+@functools.lru_cache(maxsize=64)
+def _known_fields(model_cls: type[BaseModel]) -> frozenset[str]:
+    names = set(model_cls.model_fields)
+    names.update(f.alias for f in model_cls.model_fields.values() if f.alias)
+    return frozenset(names)
 
 
 def _describe_validation(model_cls: type[BaseModel], exc: ValidationError) -> str:
@@ -224,7 +242,7 @@ def apply_call_options(call: RequestOptions, extras: Mapping[str, Any]) -> Reque
             call.body = {}
         call.body.update(extras["extra_body"])
     if extras.get("timeout") is not None:
-        call.timeout = float(extras["timeout"])
+        call.timeout = check_timeout(extras["timeout"])
     if extras.get("max_retries") is not None:
         retries = int(extras["max_retries"])
         if retries < 0:
@@ -422,17 +440,17 @@ def parse_embeddings(response: httpx.Response) -> CreateEmbeddingResponse:
             data.append(
                 Embedding.model_construct(
                     object=item.get("object", "embedding"),
-                    index=int(item.get("index", len(data))),
+                    index=len(data) if item.get("index") is None else int(item["index"]),
                     embedding=vector,
                 )
             )
-        usage = payload.get("usage")
+        # Everything but the vectors is validated as sent, so extra fields are kept.
         result = CreateEmbeddingResponse.model_validate(
             {
-                "object": payload.get("object", "list"),
-                "model": payload.get("model", ""),
+                **payload,
+                "object": payload.get("object") or "list",
+                "model": payload.get("model") or "",
                 "data": [],
-                "usage": usage,
             }
         )
         result.data = data
