@@ -472,11 +472,15 @@ def plan_batches(count: int, batch_size: int) -> list[range]:
     return [range(start, min(start + batch_size, count)) for start in range(0, count, batch_size)]
 
 
+BARE_STRING_MESSAGE = (
+    "Expected a list of texts, got a single string (it would be embedded character by "
+    "character): wrap it in a list, [text]."
+)
+
+
 def check_texts(texts: Iterable[Any]) -> list[str]:
     if isinstance(texts, str):
-        raise InvalidRequestError(
-            "embed() takes a list of texts; wrap a single text in a list: embed([text])."
-        )
+        raise InvalidRequestError(BARE_STRING_MESSAGE)
     items = list(texts)
     for i, text in enumerate(items):
         if not isinstance(text, str):
