@@ -208,7 +208,7 @@ def build_body(
         model = model_cls.model_validate(data)
     except ValidationError as exc:
         raise InvalidRequestError(_describe_validation(model_cls, exc)) from None
-    check_finite(model.__dict__)
+    check_finite(model.__dict__, skip="messages")
     extras = model.model_extra
     if extras:
         check_finite(extras)

@@ -61,7 +61,8 @@ _COUNTS = (
     "minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties",
     "minContains", "maxContains",
 )  # fmt: skip
-_warned: set[str] = set()
+_warned: set[str] = set()  # names already looked at (and warned about, if near a known one)
+_CONTAINERS = (dict, list, float)
 
 
 def check_timeout(value: Any) -> float:
@@ -228,14 +229,15 @@ def check_guided_json(value: Any) -> None:
     check_json_schema(value, "guided_json")
 
 
-def check_finite(fields: Mapping[str, Any]) -> None:
-    """Raise naming the first ``NaN``/infinity among ``fields`` (the request's fields as given:
-    pydantic would turn one inside a dict into ``null`` silently)."""
+def check_finite(fields: Mapping[str, Any], skip: str = "") -> None:
+    """Raise naming the first ``NaN``/infinity among ``fields``, except the one named ``skip``
+    (the messages: long, and checked when the body is encoded before sending)."""
     for name, value in fields.items():
-        if isinstance(value, (dict, list, float)):
-            path = find_non_finite(value, name)
-            if path is not None:
-                raise non_finite_error(path, _value_at({name: value}, f"body.{path}"))
+        if value is None or name == skip or type(value) not in _CONTAINERS:
+            continue
+        path = find_non_finite(value, name)
+        if path is not None:
+            raise non_finite_error(path, _value_at({name: value}, f"body.{path}"))
 
 
 def check_extras(extras: Mapping[str, Any], known: Iterable[str]) -> None:
@@ -257,10 +259,10 @@ def warn_near_misses(names: Iterable[str], known: Iterable[str]) -> None:
             candidates = sorted(set(known) | KNOWN_PASSTHROUGH)
         if name in candidates:
             continue
+        _warned.add(name)  # looked at once: a name that is not a near miss costs nothing later
         guess = _closest(name, candidates)
         if guess is None:
             continue
-        _warned.add(name)
         warnings.warn(
             f"Unknown request field `{name}`: did you mean `{guess}`? It is sent as it is "
             "(unknown fields pass through to the server), but the server may ignore it.",

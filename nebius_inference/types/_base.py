@@ -60,6 +60,8 @@ class RequestModel(BaseModel):
         populate_by_name=True,
         defer_build=True,
         allow_inf_nan=False,
+        # A NaN inside a free-form field stays NaN (not ``null``), so encoding refuses it.
+        ser_json_inf_nan="constants",
     )
 
     def to_body(self) -> dict[str, Any]:

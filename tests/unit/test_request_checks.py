@@ -160,6 +160,11 @@ def test_real_schemas_pass_in_every_form(server: Recorder) -> None:
                 "type": "object", "properties": {"x": {"type": "number", "default": math.nan}}}}}]},
             r"tools\[0\]\.function\.parameters\.properties\.x\.default",
         ),
+        (
+            {"messages": [{"role": "user", "content": [
+                {"type": "text", "text": "x", "weight": math.inf}]}]},
+            r"messages\[0\]\.content\[0\]\.weight",
+        ),
     ],
 )  # fmt: skip
 def test_nan_and_infinity_are_refused_naming_the_field(
