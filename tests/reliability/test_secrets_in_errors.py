@@ -320,16 +320,29 @@ def test_the_original_request_keeps_its_key_for_sending() -> None:
 
 def test_langchain_twins_of_every_error_keep_the_key_out(emu: Emulator, silent_port: int) -> None:
     pytest.importorskip("langchain_core", reason="the langchain extra is not installed")
+    import httpx
     from langchain_core.exceptions import ModelError
 
+    import langchain_nebius
     from langchain_nebius import ChatNebius
     from langchain_nebius._errors import to_langchain_error
 
-    twins = [to_langchain_error(error) for error in sync_errors(emu, silent_port)]
+    sources = sync_errors(emu, silent_port)
+    keyed = httpx.Request("GET", emu.base_url, headers={"Authorization": f"Bearer {KEY}"})
+    sources.append(ni.APIError("Something else failed.", request=keyed))
+    sources.append(ni.InvalidRequestError("messages[0] has role 'robot'"))
+    twins = [to_langchain_error(error) for error in sources]
     assert all(isinstance(twin, ModelError) for twin in twins)
     for twin in twins:
         assert secrets_in(twin, KEY) == [], type(twin).__name__
         check_unpickled(twin)
+    exported = {
+        value
+        for name in langchain_nebius.__all__
+        if isinstance(value := getattr(langchain_nebius, name), type)
+        and issubclass(value, ni.NebiusError)
+    }
+    assert exported == {type(twin) for twin in twins}, "every LangChain error class is checked"
     # And as ChatNebius raises them, chained to the core error.
     chat = ChatNebius(api_key=KEY, base_url=emu.base_url, model=MODEL, max_retries=0)
     raised = []
