@@ -82,7 +82,10 @@ class APIError(NebiusError):
 
     Attributes:
         message: what went wrong and what to do.
-        request: the ``httpx.Request`` (its ``Authorization`` header is redacted in its repr).
+        request: the ``httpx.Request`` that was sent, as a copy whose ``Authorization`` (and
+            any other credential header) reads ``[redacted]``: an error can be logged, pickled
+            or sent to an error tracker without the key. Errors pickle and unpickle with their
+            attributes.
         body: the parsed error body, when there was one.
     """
 
