@@ -83,10 +83,10 @@ def check_timeout(value: Any) -> float:
     return number
 
 
-def find_non_finite(value: Any, path: str) -> str | None:
-    """The path of the first ``NaN`` or infinity in ``value``, or ``None``."""
+def find_non_finite(value: Any, path: str) -> tuple[str, float] | None:
+    """The path and value of the first ``NaN`` or infinity in ``value``, or ``None``."""
     if isinstance(value, float):
-        return None if math.isfinite(value) else path
+        return None if math.isfinite(value) else (path, value)
     if isinstance(value, Mapping):
         for key, item in value.items():
             found = find_non_finite(item, f"{path}.{key}")
@@ -100,28 +100,21 @@ def find_non_finite(value: Any, path: str) -> str | None:
     return None
 
 
-def non_finite_error(where: str, value: Any) -> InvalidRequestError:
+def non_finite_error(found: tuple[str, float]) -> InvalidRequestError:
+    where, value = found
     return InvalidRequestError(
         f"{where} is {value!r}: JSON has no NaN or infinity, and a server would reject or "
         "misread it. Pass a finite number (or leave the field out)."
     )
 
 
-def _value_at(body: Any, path: str) -> Any:
-    """The value at a path made by :func:`find_non_finite` (only for its error message)."""
-    current = body
-    for part in path.replace("]", "").replace("[", ".").split(".")[1:]:
-        current = current[int(part)] if isinstance(current, (list, tuple)) else current[part]
-    return current
-
-
 def check_body_is_json(body: Mapping[str, Any]) -> None:
     """Raise naming the first ``NaN``/infinity anywhere in ``body`` (the slow path, run only
     after encoding with ``allow_nan=False`` failed)."""
-    path = find_non_finite(body, "body")
-    if path is None:
-        return
-    raise non_finite_error(path.removeprefix("body."), _value_at(body, path))
+    for name, value in body.items():
+        found = find_non_finite(value, name)
+        if found is not None:
+            raise non_finite_error(found)
 
 
 def check_json_schema(schema: Any, where: str) -> None:
@@ -235,9 +228,9 @@ def check_finite(fields: Mapping[str, Any], skip: str = "") -> None:
     for name, value in fields.items():
         if value is None or name == skip or type(value) not in _CONTAINERS:
             continue
-        path = find_non_finite(value, name)
-        if path is not None:
-            raise non_finite_error(path, _value_at({name: value}, f"body.{path}"))
+        found = find_non_finite(value, name)
+        if found is not None:
+            raise non_finite_error(found)
 
 
 def check_extras(extras: Mapping[str, Any], known: Iterable[str]) -> None:

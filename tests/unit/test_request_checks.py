@@ -153,6 +153,7 @@ def test_real_schemas_pass_in_every_form(server: Recorder) -> None:
         ({"top_p": math.inf}, "top_p"),
         ({"repetition_penalty": math.nan}, "repetition_penalty"),
         ({"chat_template_kwargs": {"x": [1, -math.inf]}}, r"chat_template_kwargs\.x\[1\]"),
+        ({"chat_template_kwargs": {"a.b[0]": math.nan}}, r"chat_template_kwargs\.a\.b\[0\] is nan"),
         ({"extra_body": {"min_p": math.nan}}, "min_p"),
         ({"logit_bias": {"42": math.nan}}, "logit_bias"),
         (
