@@ -105,6 +105,20 @@ OVERFLOW_BODIES: list[tuple[str, int, Any]] = [
         },
     ),
     (
+        "llama.cpp (as the server built from llama-cpp-python 0.3.36 sends it)",
+        400,
+        {
+            "error": {
+                "code": 400,
+                "message": "request (931 tokens) exceeds the available context size (512 "
+                "tokens), try increasing it",
+                "type": "exceed_context_size_error",
+                "n_prompt_tokens": 931,
+                "n_ctx": 512,
+            }
+        },
+    ),
+    (
         "llama.cpp, read by its type alone",
         400,
         {
