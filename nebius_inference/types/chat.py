@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from .._checks import check_response_format
+from .._checks import check_json_schema, check_response_format
 from ._base import APIResponse, RequestModel, ResponseModel
 from .shared import Logprobs, Usage
 
@@ -85,6 +85,15 @@ class ChatCompletionRequest(RequestModel):
     def _check_response_format(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         check_response_format(value)
         return value
+
+    @field_validator("tools")
+    @classmethod
+    def _check_tools(cls, tools: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+        for i, tool in enumerate(tools or []):
+            function = tool.get("function")
+            if isinstance(function, dict) and "parameters" in function:
+                check_json_schema(function["parameters"], f"tools[{i}].function.parameters")
+        return tools
 
 
 def _arguments_text(value: Any) -> Any:

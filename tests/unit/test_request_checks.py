@@ -113,6 +113,11 @@ def test_a_broken_guided_json_is_refused(server: Recorder, schema: Any, match: s
     assert "guided_json" in str(error)
 
 
+def test_a_broken_tool_parameters_schema_is_refused(server: Recorder) -> None:
+    tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "dict"}}}
+    _refused(server, r"tools\[0\]\.function\.parameters\.type is 'dict'", tools=[tool])
+
+
 def test_json_schema_format_needs_its_object(server: Recorder) -> None:
     _refused(server, "response_format.json_schema must be an object",
              response_format={"type": "json_schema", "json_schema": "City"})  # fmt: skip
@@ -220,7 +225,7 @@ def test_with_structured_output_and_a_broken_schema_fails_before_sending(server:
         api_key="nb-k", model="m", http_client=httpx.Client(transport=httpx.MockTransport(server))
     )
     broken = {"title": "City", "type": "object", "properties": {"name": {"type": "strng"}}}
-    for method in ("guided_json", "json_schema"):
+    for method in ("guided_json", "json_schema", "function_calling"):
         with pytest.raises(ModelInvalidRequestError, match=r"properties\.name\.type"):
             chat.with_structured_output(broken, method=method).invoke("Paris")  # type: ignore[arg-type]
     assert server.requests == []
