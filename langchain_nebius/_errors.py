@@ -4,6 +4,7 @@
     nebius_inference error              LangChain twin (also a ...)
     ─────────────────────────────────   ──────────────────────────────────────────────
     AuthenticationError (401)           NebiusAuthenticationError   ModelAuthenticationError
+    PaymentRequiredError (402)          NebiusPaymentRequiredError  ModelAPIError
     PermissionDeniedError (403)         NebiusPermissionDeniedError ModelPermissionDeniedError
     NotFoundError (404)                 NebiusNotFoundError         ModelNotFoundError
     RateLimitError (429)                NebiusRateLimitError        ModelRateLimitError
@@ -59,6 +60,7 @@ __all__ = [
     "NebiusInternalServerError",
     "NebiusInvalidRequestError",
     "NebiusNotFoundError",
+    "NebiusPaymentRequiredError",
     "NebiusPermissionDeniedError",
     "NebiusRateLimitError",
     "NebiusRequestTooLargeError",
@@ -74,6 +76,10 @@ __all__ = [
 
 class NebiusAuthenticationError(ni.AuthenticationError, ModelAuthenticationError):
     """401: the API key is missing or wrong."""
+
+
+class NebiusPaymentRequiredError(ni.PaymentRequiredError, ModelAPIError):
+    """402: the account's balance or spending budget is used up; not retried."""
 
 
 class NebiusPermissionDeniedError(ni.PermissionDeniedError, ModelPermissionDeniedError):
@@ -147,6 +153,7 @@ class NebiusAPIError(ni.APIError, ModelAPIError):
 # Most specific first: the first class the error is an instance of wins.
 _TWINS: tuple[tuple[type[ni.NebiusError], type[ni.NebiusError]], ...] = (
     (ni.AuthenticationError, NebiusAuthenticationError),
+    (ni.PaymentRequiredError, NebiusPaymentRequiredError),
     (ni.PermissionDeniedError, NebiusPermissionDeniedError),
     (ni.NotFoundError, NebiusNotFoundError),
     (ni.RateLimitError, NebiusRateLimitError),

@@ -14,6 +14,13 @@ from ._errors import translate_errors
 __all__ = ["NebiusEmbeddings"]
 
 
+def _texts(texts: list[str]) -> list[str]:
+    """A copy of ``texts``; a bare string is left as it is, for the core to refuse (``list()``
+    would split it into characters)."""
+    given: object = texts
+    return given if isinstance(given, str) else list(texts)  # type: ignore[return-value]
+
+
 class NebiusEmbeddings(NebiusClientMixin, Embeddings):
     """Text embeddings on Nebius Token Factory.
 
@@ -64,11 +71,12 @@ class NebiusEmbeddings(NebiusClientMixin, Embeddings):
 
     @override
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        """Embed ``texts``, in order."""
+        """Embed ``texts``, in order. A single string is refused (the core's
+        ``InvalidRequestError``): it would be embedded character by character."""
         if not texts:
             return []
         with translate_errors():
-            return self._get_client().embed(list(texts), **self._params())
+            return self._get_client().embed(_texts(texts), **self._params())
 
     @override
     def embed_query(self, text: str) -> list[float]:
@@ -81,7 +89,7 @@ class NebiusEmbeddings(NebiusClientMixin, Embeddings):
         if not texts:
             return []
         with translate_errors():
-            return await self._get_async_client().embed(list(texts), **self._params())
+            return await self._get_async_client().embed(_texts(texts), **self._params())
 
     @override
     async def aembed_query(self, text: str) -> list[float]:

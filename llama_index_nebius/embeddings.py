@@ -122,6 +122,27 @@ class NebiusEmbedding(NebiusConnection, BaseEmbedding):
         return (await self._aembed(self._prefixed(self.text_instruction, [text])))[0]
 
     @override
+    def get_text_embedding_batch(
+        self, texts: list[str], show_progress: bool = False, **kwargs: Any
+    ) -> list[Embedding]:
+        """Embed ``texts`` in batches. A single string is refused with the core's
+        ``InvalidRequestError`` (it would be embedded character by character)."""
+        given: object = texts
+        if isinstance(given, str):
+            self.client.embed(given, model=self.model_name)  # refused before anything is sent
+        return super().get_text_embedding_batch(texts, show_progress, **kwargs)
+
+    @override
+    async def aget_text_embedding_batch(
+        self, texts: list[str], show_progress: bool = False, **kwargs: Any
+    ) -> list[Embedding]:
+        """The async twin of :meth:`get_text_embedding_batch`."""
+        given: object = texts
+        if isinstance(given, str):
+            await self.async_client.embed(given, model=self.model_name)  # refused, as above
+        return await super().aget_text_embedding_batch(texts, show_progress, **kwargs)
+
+    @override
     def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
         return self._embed(self._prefixed(self.text_instruction, texts))
 

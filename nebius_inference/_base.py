@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from ._checks import check_body_is_json, check_extras, check_finite, check_timeout
 from ._config import ClientOptions
 from ._errors import (
     HINTS,
@@ -26,11 +27,12 @@ from ._errors import (
     APIStreamError,
     APITimeoutError,
     InvalidRequestError,
+    NotFoundError,
     describe_error_body,
     error_class_for,
 )
 from ._logs import logger, redact_headers
-from ._retry import RetryPolicy
+from ._retry import RetryPolicy, parse_retry_after
 from ._version import __version__
 from .types._base import APIResponse, RequestModel
 from .types.embeddings import CreateEmbeddingResponse, Embedding
@@ -120,7 +122,12 @@ def prepare_request(options: ClientOptions, call: RequestOptions) -> PreparedReq
         headers["Accept"] = "text/event-stream"
     content: bytes | None = None
     if call.body is not None:
-        content = json.dumps(call.body, separators=(",", ":"), ensure_ascii=False).encode()
+        try:
+            text = json.dumps(call.body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        except ValueError:  # a NaN or an infinity somewhere: say where, send nothing
+            check_body_is_json(call.body)
+            raise
+        content = text.encode()
         headers["Content-Type"] = "application/json"
     prepared = PreparedRequest(
         call.method,
@@ -201,7 +208,19 @@ def build_body(
         model = model_cls.model_validate(data)
     except ValidationError as exc:
         raise InvalidRequestError(_describe_validation(model_cls, exc)) from None
+    check_finite(model.__dict__, skip="messages")
+    extras = model.model_extra
+    if extras:
+        check_finite(extras)
+        check_extras(extras, _known_fields(model_cls))
     return model.to_body()
+
+
+@functools.lru_cache(maxsize=64)
+def _known_fields(model_cls: type[BaseModel]) -> frozenset[str]:
+    names = set(model_cls.model_fields)
+    names.update(f.alias for f in model_cls.model_fields.values() if f.alias)
+    return frozenset(names)
 
 
 def _describe_validation(model_cls: type[BaseModel], exc: ValidationError) -> str:
@@ -223,7 +242,7 @@ def apply_call_options(call: RequestOptions, extras: Mapping[str, Any]) -> Reque
             call.body = {}
         call.body.update(extras["extra_body"])
     if extras.get("timeout") is not None:
-        call.timeout = float(extras["timeout"])
+        call.timeout = check_timeout(extras["timeout"])
     if extras.get("max_retries") is not None:
         retries = int(extras["max_retries"])
         if retries < 0:
@@ -277,12 +296,41 @@ def make_status_error(response: httpx.Response) -> APIStatusError:
     except (ValueError, UnicodeDecodeError):
         body = response.text
     detail = describe_error_body(body) or response.reason_phrase or "no details"
-    cls = error_class_for(response.status_code, detail)
+    cls = error_class_for(response.status_code, detail, body)
     hint = HINTS.get(cls, "")
     message = f"Error code: {response.status_code} - {detail}"
+    if cls is NotFoundError and _missing_version_segment(response.request.url.path):
+        hint = MISSING_V1_HINT
     if hint:
         message = f"{message.rstrip('. ')}. {hint}"
-    return cls(message, response=response, body=body)
+    wait = parse_retry_after(response.headers)
+    if wait is not None:
+        message = f"{message.rstrip('. ')}. The server asked to wait {wait:g} s (Retry-After)."
+    error = cls(message, response=response, body=body)
+    error.retry_after = wait
+    return error
+
+
+MISSING_V1_HINT = (
+    "The base URL seems to lack its /v1 path segment: use "
+    "https://api.tokenfactory.nebius.com/v1 (set NEBIUS_BASE_URL or pass base_url=... ending in "
+    "/v1)."
+)
+_ENDPOINT_ROOTS = frozenset(
+    {"chat", "completions", "embeddings", "images", "models", "rerank", "files", "batches"}
+)
+
+
+def _missing_version_segment(path: str) -> bool:
+    """Whether a request path goes straight to an endpoint with no ``/v1`` (or ``/v2``...)
+    before it: ``/chat/completions`` or ``/openai/chat/completions`` rather than
+    ``/v1/chat/completions``."""
+    parts = [part for part in path.split("/") if part]
+    for i, part in enumerate(parts):
+        if part in _ENDPOINT_ROOTS:
+            before = parts[:i]
+            return not any(p[:1] == "v" and p[1:].isdigit() for p in before)
+    return False
 
 
 def retry_delay_after_status(
@@ -326,17 +374,22 @@ def retry_delay_after_error(
 def connection_error(exc: Exception, request: httpx.Request, retries: int) -> APIConnectionError:
     """The error to raise once retries are used up; ``retries`` is how many were made."""
     tried = f" (after {retries} {'retry' if retries == 1 else 'retries'})" if retries else ""
+    error: APIConnectionError
     if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(
+        error = APITimeoutError(
             f"The request to the Nebius API timed out{tried}. Raise `timeout` or retry later.",
             request=request,
         )
-    url = request.url
-    return APIConnectionError(
-        f"Could not reach the Nebius API at {url.scheme}://{url.netloc.decode()}{url.path}{tried} "
-        f"({type(exc).__name__}: {exc}). Check your network and base URL.",
-        request=request,
-    )
+    else:
+        url = request.url
+        error = APIConnectionError(
+            f"Could not reach the Nebius API at {url.scheme}://{url.netloc.decode()}{url.path}"
+            f"{tried} ({type(exc).__name__}: {exc}). Check your network and base URL.",
+            request=request,
+        )
+    if isinstance(exc, httpx.RequestError) and error.request is not None:
+        exc.request = error.request  # the cause travels with the error: no key in it either
+    return error
 
 
 def check_stream_error(data: str, request: httpx.Request | None) -> None:
@@ -387,17 +440,17 @@ def parse_embeddings(response: httpx.Response) -> CreateEmbeddingResponse:
             data.append(
                 Embedding.model_construct(
                     object=item.get("object", "embedding"),
-                    index=int(item.get("index", len(data))),
+                    index=len(data) if item.get("index") is None else int(item["index"]),
                     embedding=vector,
                 )
             )
-        usage = payload.get("usage")
+        # Everything but the vectors is validated as sent, so extra fields are kept.
         result = CreateEmbeddingResponse.model_validate(
             {
-                "object": payload.get("object", "list"),
-                "model": payload.get("model", ""),
+                **payload,
+                "object": payload.get("object") or "list",
+                "model": payload.get("model") or "",
                 "data": [],
-                "usage": usage,
             }
         )
         result.data = data
@@ -419,11 +472,15 @@ def plan_batches(count: int, batch_size: int) -> list[range]:
     return [range(start, min(start + batch_size, count)) for start in range(0, count, batch_size)]
 
 
+BARE_STRING_MESSAGE = (
+    "Expected a list of texts, got a single string (it would be embedded character by "
+    "character): wrap it in a list, [text]."
+)
+
+
 def check_texts(texts: Iterable[Any]) -> list[str]:
     if isinstance(texts, str):
-        raise InvalidRequestError(
-            "embed() takes a list of texts; wrap a single text in a list: embed([text])."
-        )
+        raise InvalidRequestError(BARE_STRING_MESSAGE)
     items = list(texts)
     for i, text in enumerate(items):
         if not isinstance(text, str):

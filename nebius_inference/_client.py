@@ -95,6 +95,7 @@ class _ClientBase:
         default_headers: Mapping[str, str] | None,
         ai_project_id: str | None,
         stream_idle_timeout: float | None,
+        allow_insecure_http: bool | None = None,
     ) -> None:
         self._options = resolve_options(
             api_key=api_key,
@@ -104,6 +105,7 @@ class _ClientBase:
             default_headers=default_headers,
             ai_project_id=ai_project_id,
             stream_idle_timeout=stream_idle_timeout,
+            allow_insecure_http=allow_insecure_http,
         )
         self._policy = RetryPolicy(max_retries=self._options.max_retries)
         self._headers = build_default_headers(self._options)
@@ -181,6 +183,8 @@ class NebiusClient(_ClientBase):
         http_client: your own ``httpx.Client`` (for proxies, custom TLS, mock transports).
         ai_project_id: sent as the ``ai_project_id`` query parameter on every request.
         stream_idle_timeout: the longest silence allowed inside a stream (default 300 s).
+        allow_insecure_http: allow a plain ``http://`` base URL to a host that is not loopback
+            (the key then crosses the network unencrypted); also ``NEBIUS_ALLOW_INSECURE_HTTP=1``.
     """
 
     def __init__(
@@ -194,6 +198,7 @@ class NebiusClient(_ClientBase):
         *,
         ai_project_id: str | None = None,
         stream_idle_timeout: float | None = None,
+        allow_insecure_http: bool | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -203,6 +208,7 @@ class NebiusClient(_ClientBase):
             default_headers=default_headers,
             ai_project_id=ai_project_id,
             stream_idle_timeout=stream_idle_timeout,
+            allow_insecure_http=allow_insecure_http,
         )
         self._owns_http = http_client is None
         # With our own pool, requests go straight to its transport: httpx.Client.send adds
@@ -523,6 +529,7 @@ class AsyncNebiusClient(_ClientBase):
         *,
         ai_project_id: str | None = None,
         stream_idle_timeout: float | None = None,
+        allow_insecure_http: bool | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -532,6 +539,7 @@ class AsyncNebiusClient(_ClientBase):
             default_headers=default_headers,
             ai_project_id=ai_project_id,
             stream_idle_timeout=stream_idle_timeout,
+            allow_insecure_http=allow_insecure_http,
         )
         self._user_http = http_client
         self._pools: dict[int, _LoopPool] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ DEFAULT_STREAM_IDLE_TIMEOUT = 300.0
 
 API_KEY_ENV = "NEBIUS_API_KEY"
 BASE_URL_ENVS = ("NEBIUS_BASE_URL", "NEBIUS_API_BASE")
+INSECURE_HTTP_ENV = "NEBIUS_ALLOW_INSECURE_HTTP"
+_TRUE = frozenset({"1", "true", "yes", "on"})
 
 
 class Secret:
@@ -85,6 +88,7 @@ def resolve_options(
     default_headers: Mapping[str, str] | None = None,
     ai_project_id: str | None = None,
     stream_idle_timeout: float | None = None,
+    allow_insecure_http: bool | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> ClientOptions:
     """Resolve settings: the argument wins, then the environment, then the default.
@@ -95,6 +99,9 @@ def resolve_options(
     env = os.environ if environ is None else environ
     key = _resolve_key(api_key, env)
     url = _resolve_base_url(base_url, env)
+    if allow_insecure_http is None:
+        allow_insecure_http = env.get(INSECURE_HTTP_ENV, "").strip().lower() in _TRUE
+    _check_scheme(url, allow_insecure_http)
     if max_retries is None:
         max_retries = DEFAULT_MAX_RETRIES
     if max_retries < 0:
@@ -141,6 +148,31 @@ def _resolve_base_url(base_url: str | None, env: Mapping[str, str]) -> str:
             "(set NEBIUS_BASE_URL or pass base_url=...)."
         )
     return url
+
+
+def _check_scheme(url: str, allow_insecure_http: bool) -> None:
+    """Refuse plain ``http://`` to a host that is not loopback: the key would cross the network
+    unencrypted. Loopback (the emulator, a local proxy) is fine; anything else needs an opt-in."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or allow_insecure_http or is_loopback(parts.hostname or ""):
+        return
+    raise ConfigurationError(
+        f"Refusing the plain http:// base URL {url!r}: the API key would cross the network "
+        f"unencrypted. Use https://{parts.netloc}{parts.path}; or, if the network to "
+        f"{parts.hostname} is yours and trusted, pass allow_insecure_http=True (or set "
+        f"{INSECURE_HTTP_ENV}=1)."
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost``, 127.0.0.0/8 or ``::1``."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _resolve_timeouts(timeout: float | Timeouts | None, stream_idle: float | None) -> Timeouts:

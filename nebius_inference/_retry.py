@@ -1,8 +1,9 @@
 """Retry decisions, shared by the sync and async clients. Pure: no I/O, no sleeping.
 
 The rules follow the Stainless-generated SDKs: retry connection errors, timeouts, 408, 409, 429
-and 5xx; honour ``Retry-After`` (seconds or an HTTP date) and ``retry-after-ms`` up to a cap;
-otherwise wait a capped exponential backoff with jitter. A stream is never retried once it has
+and 5xx; honour ``Retry-After`` (seconds or an HTTP date) and ``retry-after-ms`` up to a cap
+(beyond it, raise at once rather than retry early); otherwise wait a capped exponential backoff
+with jitter. A stream is never retried once it has
 yielded its first event (the clients enforce that: they only retry before a response is handed
 out).
 
@@ -57,7 +58,8 @@ class RetryPolicy:
         max_retries: retries after the first attempt (0 disables retrying).
         initial_delay: the first backoff, in seconds.
         max_delay: the backoff cap, in seconds.
-        max_retry_after: the longest ``Retry-After`` we honour; longer ones fall back to backoff.
+        max_retry_after: the longest ``Retry-After`` we wait out; a longer one is not retried
+            (the error is raised at once, with the wait in its ``retry_after``).
         jitter: the fraction of the backoff taken off at random (0 to 1).
     """
 
@@ -70,10 +72,17 @@ class RetryPolicy:
     def should_retry_status(
         self, attempt: int, status: int, headers: Mapping[str, str] | None = None
     ) -> bool:
-        """``attempt`` counts from 0 for the first try."""
+        """``attempt`` counts from 0 for the first try.
+
+        A ``Retry-After`` longer than ``max_retry_after`` is not retried: the caller raises at
+        once (with the wait in the error's ``retry_after``) instead of retrying against the
+        server's explicit request, or blocking for an hour."""
         if attempt >= self.max_retries:
             return False
         if headers is not None:
+            wait = parse_retry_after(headers)
+            if wait is not None and wait > self.max_retry_after:
+                return False
             hint = headers.get("x-should-retry")
             if hint == "true":
                 return True

@@ -47,6 +47,9 @@ Kinds:
     ``x-ratelimit-remaining-requests: 0``.
 ``error``
     an error reply with ``status=NNN`` (default 500), optional ``retry_after``.
+``payment_required``
+    402, as when the account's balance or spending budget is used up (``message=...`` sets
+    the text).
 ``disconnect``
     the connection is closed without any reply; the request is not handled.
 ``lost_reply``

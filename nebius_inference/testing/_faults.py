@@ -21,6 +21,7 @@ FAULT_KEY_HEADER = "x-emulator-fault-key"
 FaultKind = Literal[
     "rate_limit",
     "error",
+    "payment_required",
     "disconnect",
     "lost_reply",
     "delay",

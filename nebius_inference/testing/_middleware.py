@@ -108,8 +108,8 @@ class EmulatorMiddleware:
                 detail = fault.message or "Rate limit exceeded. Please retry later."
                 await send_json(send_with_headers, 429, {"detail": detail})
                 return
-            if fault.kind == "error":
-                status = fault.status or 500
+            if fault.kind in ("error", "payment_required"):
+                status = fault.status or (402 if fault.kind == "payment_required" else 500)
                 if fault.retry_after is not None:
                     common["retry-after"] = str(fault.retry_after).removesuffix(".0")
                 detail = fault.message or _REASONS.get(status, "Error")
@@ -168,6 +168,7 @@ async def _swallow(message: Message) -> None:
 
 _REASONS = {
     400: "Bad Request",
+    402: "Insufficient balance: top up your account or raise its spending limit to continue",
     404: "Not Found",
     408: "Request Timeout",
     409: "Conflict",

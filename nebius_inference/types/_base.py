@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PrivateAttr
 
-__all__ = ["APIResponse", "RequestModel", "ResponseModel"]
+__all__ = ["APIResponse", "FalseIfNull", "RequestModel", "ResponseModel", "ZeroIfNull"]
+
+
+def _zero_if_none(value: Any) -> Any:
+    return 0 if value is None else value
+
+
+def _false_if_none(value: Any) -> Any:
+    return False if value is None else value
+
+
+# Some servers send ``null`` where the API documents a number or a flag (a token count they do
+# not track, ``has_more`` on a short list): read it as the documented default.
+ZeroIfNull = Annotated[int, BeforeValidator(_zero_if_none)]
+FalseIfNull = Annotated[bool, BeforeValidator(_false_if_none)]
 
 
 class ResponseModel(BaseModel):
@@ -36,10 +50,18 @@ class APIResponse(ResponseModel):
 
 
 class RequestModel(BaseModel):
-    """A request body. Unknown fields pass through to the API (``top_k``, ``guided_json``, ...)."""
+    """A request body. Unknown fields pass through to the API (``top_k``, ``guided_json``, ...).
+
+    ``NaN`` and infinities are refused: JSON cannot carry them."""
 
     model_config = ConfigDict(
-        extra="allow", protected_namespaces=(), populate_by_name=True, defer_build=True
+        extra="allow",
+        protected_namespaces=(),
+        populate_by_name=True,
+        defer_build=True,
+        allow_inf_nan=False,
+        # A NaN inside a free-form field stays NaN (not ``null``), so encoding refuses it.
+        ser_json_inf_nan="constants",
     )
 
     def to_body(self) -> dict[str, Any]:

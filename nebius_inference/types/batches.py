@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from ._base import APIResponse, RequestModel, ResponseModel
+from ._base import APIResponse, FalseIfNull, RequestModel, ResponseModel, ZeroIfNull
 
 __all__ = [
     "TERMINAL_STATES",
@@ -76,9 +76,9 @@ class BatchCreateRequest(RequestModel):
 
 
 class BatchRequestCounts(ResponseModel):
-    total: int = 0
-    completed: int = 0
-    failed: int = 0
+    total: ZeroIfNull = 0
+    completed: ZeroIfNull = 0
+    failed: ZeroIfNull = 0
 
 
 class Batch(APIResponse):
@@ -117,7 +117,7 @@ class BatchList(APIResponse):
     data: list[Batch] = Field(default_factory=list)
     first_id: str | None = None
     last_id: str | None = None
-    has_more: bool = False
+    has_more: FalseIfNull = False
 
 
 class BatchOutcome(ResponseModel):

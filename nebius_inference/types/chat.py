@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import uuid
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
+from .._checks import check_json_schema, check_response_format
 from ._base import APIResponse, RequestModel, ResponseModel
 from .shared import Logprobs, Usage
 
@@ -64,6 +67,12 @@ class ChatCompletionRequest(RequestModel):
                     f"messages[{i}] has role {role!r}{hint}; use one of system, user, "
                     "assistant, tool"
                 )
+            content = message.get("content")
+            if content is not None and not isinstance(content, (str, list)):
+                raise ValueError(
+                    f"messages[{i}].content is {type(content).__name__}; pass a string or a "
+                    "list of content parts (for a number: str(value))"
+                )
             if role == "tool" and not message.get("tool_call_id"):
                 raise ValueError(
                     f"messages[{i}] is a tool message without tool_call_id; set it to the id "
@@ -71,25 +80,84 @@ class ChatCompletionRequest(RequestModel):
                 )
         return messages
 
+    @field_validator("response_format")
+    @classmethod
+    def _check_response_format(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        check_response_format(value)
+        return value
+
+    @field_validator("tools")
+    @classmethod
+    def _check_tools(cls, tools: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+        for i, tool in enumerate(tools or []):
+            function = tool.get("function")
+            if isinstance(function, dict) and "parameters" in function:
+                check_json_schema(function["parameters"], f"tools[{i}].function.parameters")
+        return tools
+
+
+def _arguments_text(value: Any) -> Any:
+    """Arguments as JSON text; some servers (TGI) send them as an object."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
 
 class FunctionCall(ResponseModel):
     name: str
-    arguments: str = ""
+    arguments: Annotated[str, BeforeValidator(_arguments_text)] = ""
 
 
 class ToolCall(ResponseModel):
+    """A tool call. One without an ``id`` (some servers leave it out) gets a fresh one, so a
+    tool result can always answer it."""
+
     id: str
     type: str = "function"
     function: FunctionCall
 
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_missing(cls, data: Any) -> Any:
+        if isinstance(data, dict) and (not data.get("id") or data.get("type") is None):
+            data = dict(data)
+            if not data.get("id"):
+                data["id"] = f"call_{uuid.uuid4().hex[:24]}"
+            if data.get("type") is None:
+                data["type"] = "function"
+        return data
+
+
+def _content_text(value: Any) -> Any:
+    """Content given as a list of parts becomes its text (the parts are kept as
+    ``content_parts``)."""
+    if not isinstance(value, list):
+        return value
+    texts = [
+        part.get("text") or ""
+        for part in value
+        if isinstance(part, dict) and part.get("type", "text") in ("text", "output_text")
+    ]
+    return "".join(texts) if texts or not value else None
+
 
 class ChatCompletionMessage(ResponseModel):
     role: str = "assistant"
-    content: str | None = None
+    content: Annotated[str | None, BeforeValidator(_content_text)] = None
     tool_calls: list[ToolCall] | None = None
     reasoning_content: str | None = None
     reasoning: str | None = None
     refusal: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keep_parts(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            if isinstance(data.get("content"), list) and "content_parts" not in data:
+                data = {**data, "content_parts": data["content"]}
+            if data.get("role") is None and "role" in data:
+                data = {**data, "role": "assistant"}
+        return data
 
     @property
     def reasoning_text(self) -> str | None:

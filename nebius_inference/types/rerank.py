@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
 
 from ._base import APIResponse, RequestModel, ResponseModel
 from .shared import Usage
@@ -23,10 +25,15 @@ class RerankDocument(ResponseModel):
     text: str | None = None
 
 
+def _document(value: Any) -> Any:
+    """Some servers send the document as its text alone."""
+    return {"text": value} if isinstance(value, str) else value
+
+
 class RerankResult(ResponseModel):
     index: int
     relevance_score: float
-    document: RerankDocument | None = None
+    document: Annotated[RerankDocument | None, BeforeValidator(_document)] = None
 
 
 class RerankResponse(APIResponse):

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
-from ._base import ResponseModel
+from ._base import ResponseModel, ZeroIfNull
 
 __all__ = ["Logprobs", "TokenLogprob", "TopLogprob", "Usage"]
 
 
 class Usage(ResponseModel):
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    total_tokens: int = 0
+    prompt_tokens: ZeroIfNull = 0
+    completion_tokens: ZeroIfNull = 0
+    total_tokens: ZeroIfNull = 0
     prompt_tokens_details: dict[str, Any] | None = None
     completion_tokens_details: dict[str, Any] | None = None
     reasoning_tokens: int | None = None
@@ -34,6 +34,10 @@ class Usage(ResponseModel):
         return int(value) if isinstance(value, int) else None
 
 
+def _empty_if_none(value: Any) -> Any:
+    return [] if value is None else value
+
+
 class TopLogprob(ResponseModel):
     token: str
     logprob: float
@@ -44,7 +48,9 @@ class TokenLogprob(ResponseModel):
     token: str
     logprob: float
     bytes: list[int] | None = None
-    top_logprobs: list[TopLogprob] = Field(default_factory=list)
+    top_logprobs: Annotated[list[TopLogprob], BeforeValidator(_empty_if_none)] = Field(
+        default_factory=list
+    )
 
 
 class Logprobs(ResponseModel):

@@ -91,7 +91,7 @@ class FakeBatchAPI:
         transport = httpx.MockTransport(self)
         return NebiusClient(
             api_key=API_KEY,
-            base_url="http://fake/v1",
+            base_url="https://fake/v1",
             max_retries=0,
             http_client=httpx.Client(transport=transport),
             **kwargs,
@@ -101,7 +101,7 @@ class FakeBatchAPI:
         transport = httpx.MockTransport(self)
         return AsyncNebiusClient(
             api_key=API_KEY,
-            base_url="http://fake/v1",
+            base_url="https://fake/v1",
             max_retries=0,
             http_client=httpx.AsyncClient(transport=transport),
         )
