@@ -46,7 +46,7 @@ from ._errors import (
 )
 from ._logs import logger
 from ._retry import effective_delay
-from .types import Batch
+from .types import Batch, FileObject
 
 __all__ = ["BatchOptions", "JobBase", "ProgressCallback", "Watch"]
 
@@ -71,6 +71,7 @@ class BatchOptions(TypedDict, total=False):
     state_path: str | os.PathLike[str] | None
     poll_interval: float
     max_poll_interval: float
+    refuse_invalid: bool
 
 
 class JobBase(Generic[C]):
@@ -91,15 +92,23 @@ class JobBase(Generic[C]):
         state_path: str | os.PathLike[str] | None = None,
         poll_interval: float = 5.0,
         max_poll_interval: float = 60.0,
+        refuse_invalid: bool = False,
     ) -> None:
-        state, planned = plan_job(
-            requests,
-            endpoint=endpoint,
-            custom_ids=custom_ids,
-            max_requests_per_file=max_requests_per_file,
-            max_bytes_per_file=max_bytes_per_file,
-            metadata=metadata,
-        )
+        if state_path is not None and Path(state_path).exists():
+            # The same call run again (after a crash, say): the saved job, never a second one.
+            state = BatchJobState.load(state_path)
+            planned = replan_for(state, requests, endpoint=endpoint, path=state_path)
+            logger.info("batch job %s: resumed from %s", state.job_id, Path(state_path).name)
+        else:
+            state, planned = plan_job(
+                requests,
+                endpoint=endpoint,
+                custom_ids=custom_ids,
+                max_requests_per_file=max_requests_per_file,
+                max_bytes_per_file=max_bytes_per_file,
+                metadata=metadata,
+                refuse_invalid=refuse_invalid,
+            )
         self._setup(client, state, list(planned), state_path, poll_interval, max_poll_interval)
         self._checkpoint()
 
@@ -135,7 +144,9 @@ class JobBase(Generic[C]):
     ) -> Self:
         state = BatchJobState.load(state_path)
         planned: list[PlannedPart | None] = (
-            list(replan_for(state, requests)) if requests is not None else [None] * len(state.parts)
+            list(replan_for(state, requests, path=state_path))
+            if requests is not None
+            else [None] * len(state.parts)
         )
         job = cls.__new__(cls)
         job._setup(client, state, planned, state_path, poll_interval, max_poll_interval)
@@ -207,10 +218,21 @@ class JobBase(Generic[C]):
             )
         return planned.content()
 
+    def _uploading(self, i: int) -> None:
+        self._state.parts[i].uploading = True
+        self._checkpoint()
+
     def _uploaded(self, i: int, file_id: str) -> None:
         self._state.parts[i].input_file_id = file_id
+        self._state.parts[i].uploading = False
         self._planned[i] = None
         self._checkpoint()
+
+    def _is_upload(self, i: int, file: FileObject) -> bool:
+        """Whether ``file`` is part ``i``'s input, uploaded by a run that died before it could
+        record the file id."""
+        part = self._state.parts[i]
+        return file.filename == self._filename(i) and file.bytes == part.byte_count
 
     def _create_params(self, i: int) -> dict[str, Any]:
         metadata = {

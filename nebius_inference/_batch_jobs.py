@@ -35,7 +35,7 @@ from ._errors import (
     InternalServerError,
     RateLimitError,
 )
-from .types import Batch
+from .types import Batch, FileObject
 
 # Failures after which a create may or may not have happened on the server.
 TRANSIENT_ERRORS = (APIConnectionError, InternalServerError, RateLimitError, ConflictError)
@@ -59,13 +59,18 @@ class BatchJob(JobBase[NebiusClient]):
         max_requests_per_file: lines per input file (the API allows 5,000,000).
         max_bytes_per_file: bytes per input file (the API allows 10 GB).
         metadata: string metadata added to every batch (with ``job_id`` and ``part``).
-        state_path: where to keep the JSON state file, rewritten at every step, so that
-            :meth:`resume` can pick the job up after a crash.
+        state_path: where to keep the JSON state file, rewritten at every step. If the file
+            exists, this is the job saved there, resumed (the requests must be its own, checked
+            by a fingerprint, else :class:`BatchStateError`): running the same code again after
+            a crash never uploads or creates anything twice.
         poll_interval: the first wait between polls, in seconds; it grows 1.5x per poll...
         max_poll_interval: ...up to this.
+        refuse_invalid: refuse the whole job, naming every invalid request, if any is invalid;
+            by default an invalid request ends as its own error (never sent, never paid) and
+            the others run.
         sleep: how to wait between polls (default ``time.sleep``; no wait in testing mode).
 
-    Construction validates and plans the job; it sends nothing.
+    Construction validates and plans the job (or loads the saved one); it sends nothing.
     """
 
     def __init__(
@@ -103,10 +108,13 @@ class BatchJob(JobBase[NebiusClient]):
         for i, part in self._to_submit():
             try:
                 if part.input_file_id is None:
-                    content = self._content(i)
-                    uploaded = self._client.upload_file(
-                        content, purpose="batch", filename=self._filename(i)
-                    )
+                    uploaded = self._find_file(i) if part.uploading else None
+                    if uploaded is None:
+                        content = self._content(i)
+                        self._uploading(i)
+                        uploaded = self._client.upload_file(
+                            content, purpose="batch", filename=self._filename(i)
+                        )
                     self._uploaded(i, uploaded.id)
                 assert part.input_file_id is not None
                 if part.creating:
@@ -140,6 +148,19 @@ class BatchJob(JobBase[NebiusClient]):
                     raise
                 self._sleep(self._client.retry_policy.delay(attempt))
                 attempt += 1
+
+    def _find_file(self, i: int) -> FileObject | None:
+        """Part ``i``'s input file, if a run that died uploaded it without recording it."""
+        after: str | None = None
+        for _ in range(FIND_PAGES):
+            page = self._client.list_files(purpose="batch", limit=100, after=after)
+            for file in page.data:
+                if self._is_upload(i, file):
+                    return file
+            if not page.has_more or not page.data:
+                return None
+            after = page.data[-1].id
+        return None
 
     def _find_batch(self, input_file_id: str) -> Batch | None:
         """The batch a crashed ``create_batch`` may have made for this file, if any."""
@@ -285,10 +306,13 @@ class AsyncBatchJob(JobBase[AsyncNebiusClient]):
         for i, part in self._to_submit():
             try:
                 if part.input_file_id is None:
-                    content = self._content(i)
-                    uploaded = await self._client.upload_file(
-                        content, purpose="batch", filename=self._filename(i)
-                    )
+                    uploaded = await self._find_file(i) if part.uploading else None
+                    if uploaded is None:
+                        content = self._content(i)
+                        self._uploading(i)
+                        uploaded = await self._client.upload_file(
+                            content, purpose="batch", filename=self._filename(i)
+                        )
                     self._uploaded(i, uploaded.id)
                 assert part.input_file_id is not None
                 if part.creating:
@@ -320,6 +344,18 @@ class AsyncBatchJob(JobBase[AsyncNebiusClient]):
                     raise
                 await self._sleep(self._client.retry_policy.delay(attempt))
                 attempt += 1
+
+    async def _find_file(self, i: int) -> FileObject | None:
+        after: str | None = None
+        for _ in range(FIND_PAGES):
+            page = await self._client.list_files(purpose="batch", limit=100, after=after)
+            for file in page.data:
+                if self._is_upload(i, file):
+                    return file
+            if not page.has_more or not page.data:
+                return None
+            after = page.data[-1].id
+        return None
 
     async def _find_batch(self, input_file_id: str) -> Batch | None:
         after: str | None = None

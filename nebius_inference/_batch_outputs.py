@@ -206,6 +206,8 @@ def state_to_resume(options: BatchOptions, resume: bool) -> tuple[StatePath, flo
     the poll intervals a new job would have (``poll_interval``, ``max_poll_interval``), which
     the resumed job takes too. Else ``None``."""
     path = options.get("state_path")
+    if not resume and path is not None:
+        Path(path).unlink(missing_ok=True)  # a new job, as asked
     if not resume or path is None or not Path(path).exists():
         return None
     return path, options.get("poll_interval", 5.0), options.get("max_poll_interval", 60.0)

@@ -9,6 +9,7 @@ status of each part); it is saved as a small JSON file.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -72,6 +73,7 @@ class BatchPartState(BaseModel):
     request_count: int
     byte_count: int
     input_file_id: str | None = None
+    uploading: bool = False
     creating: bool = False
     batch_id: str | None = None
     status: str | None = None
@@ -138,6 +140,8 @@ class BatchJobState(BaseModel):
     max_requests_per_file: int
     max_bytes_per_file: int
     metadata: dict[str, str] | None = None
+    fingerprint: str | None = None
+    invalid: dict[int, str] = Field(default_factory=dict)
     parts: list[BatchPartState] = Field(default_factory=list)
 
     def custom_id(self, index: int) -> str:
@@ -172,11 +176,21 @@ class BatchJobState(BaseModel):
         return all(part.is_terminal for part in self.parts)
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the state atomically (a crash never leaves half a file)."""
+        """Write the state atomically and durably: a temporary file, flushed to disk, renamed
+        over the old one (a crash, even of the machine, leaves the old state or the new)."""
         target = Path(path)
         temporary = target.with_name(target.name + ".tmp")
-        temporary.write_text(self.model_dump_json(indent=1), encoding="utf-8")
+        with open(temporary, "wb") as file:
+            file.write(self.model_dump_json(indent=1).encode())
+            file.flush()
+            os.fsync(file.fileno())
         os.replace(temporary, target)
+        if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
+            folder = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> BatchJobState:
@@ -184,6 +198,11 @@ class BatchJobState(BaseModel):
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise BatchStateError(f"Cannot read the batch state file: {exc.strerror}.") from None
+        except UnicodeDecodeError:
+            raise BatchStateError(
+                f"The batch state file {Path(path).name} is not UTF-8 text, so not a saved job: "
+                "pass the file that BatchJob(state_path=...) wrote."
+            ) from None
         try:
             state = cls.model_validate_json(text)
         except ValidationError as exc:
@@ -284,11 +303,14 @@ def plan_job(
     max_bytes_per_file: int = DEFAULT_MAX_BYTES_PER_FILE,
     metadata: Mapping[str, str] | None = None,
     job_id: str | None = None,
+    refuse_invalid: bool = False,
 ) -> tuple[BatchJobState, list[PlannedPart]]:
     """Validate the requests and split them into parts; nothing is sent.
 
-    Raises :class:`InvalidRequestError` for a bad request, bad limits, or a single request
-    larger than ``max_bytes_per_file``.
+    An invalid request (or one larger than ``max_bytes_per_file``) is left out of every part
+    and recorded in ``state.invalid``: it ends as an error, never sent, never paid. With
+    ``refuse_invalid`` the job is refused instead, with an :class:`InvalidRequestError` that
+    names every invalid request. Bad limits or ids always raise.
     """
     items = list(requests)
     if not items:
@@ -314,15 +336,24 @@ def plan_job(
         max_bytes_per_file=max_bytes_per_file,
         metadata=dict(metadata) if metadata else None,
     )
+    # The fingerprint: what the requests ask (and the caller's ids), not the generated ids.
+    fingerprint = hashlib.sha256(f"{endpoint}\n".encode())
     by_model: dict[str, list[PlannedPart]] = {}
     for index, request in enumerate(items):
-        body = request_body(request, endpoint, index)
+        try:
+            body = request_body(request, endpoint, index)
+        except InvalidRequestError as exc:
+            state.invalid[index] = str(exc)
+            fingerprint.update(f"invalid {exc}\n".encode())
+            continue
         line = _jsonl_line(state.custom_id(index), endpoint, body)
+        fingerprint.update(_jsonl_line(custom_ids[index] if custom_ids else "", endpoint, body))
         if len(line) > max_bytes_per_file:
-            raise InvalidRequestError(
+            state.invalid[index] = (
                 f"requests[{index}] takes {len(line)} bytes, more than max_bytes_per_file "
                 f"({max_bytes_per_file})."
             )
+            continue
         model = str(body["model"])
         parts = by_model.setdefault(model, [])
         part = parts[-1] if parts else None
@@ -336,6 +367,13 @@ def plan_job(
         part.indices.append(index)
         part.lines.append(line)
         part.size += len(line)
+    if refuse_invalid and state.invalid:
+        reasons = "; ".join(state.invalid.values())
+        raise InvalidRequestError(
+            f"{len(state.invalid)} of {len(items)} requests are invalid, so nothing was sent: "
+            f"{reasons}. Fix them, or leave refuse_invalid off to run the others."
+        )
+    state.fingerprint = fingerprint.hexdigest()
     # Parts of one model stay together, models in order of first appearance.
     ordered = [part for parts in by_model.values() for part in parts]
     state.parts = [
@@ -350,26 +388,41 @@ def plan_job(
     return state, ordered
 
 
-def replan_for(state: BatchJobState, requests: Iterable[RequestInput]) -> list[PlannedPart]:
-    """Rebuild the parts of a saved job from its requests, checking they are the same job."""
-    _, parts = plan_job(
-        requests,
+def replan_for(
+    state: BatchJobState,
+    requests: Iterable[RequestInput],
+    *,
+    endpoint: Endpoint | None = None,
+    path: str | os.PathLike[str] | None = None,
+) -> list[PlannedPart]:
+    """Rebuild the parts of a saved job from its requests, checking they are the same job
+    (the same fingerprint; ``endpoint``, when given, the job's). ``path`` names the state
+    file in the error."""
+    items = list(requests)
+    asked = endpoint or (infer_endpoint(items) if items else state.endpoint)
+    replanned, parts = plan_job(
+        items,
         endpoint=state.endpoint,
         custom_ids=state.custom_ids,
         max_requests_per_file=state.max_requests_per_file,
         max_bytes_per_file=state.max_bytes_per_file,
         job_id=state.job_id,
     )
-    same = len(parts) == len(state.parts) and all(
-        planned.model == saved.model
-        and planned.runs() == saved.index_runs
-        and planned.size == saved.byte_count
-        for planned, saved in zip(parts, state.parts)
+    same = (
+        asked == state.endpoint
+        and state.fingerprint in (None, replanned.fingerprint)
+        and replanned.invalid == state.invalid
+        and [(p.model, p.runs(), p.size) for p in parts]
+        == [(p.model, p.index_runs, p.byte_count) for p in state.parts]
     )
     if not same:
+        where = f"The state file {Path(path).name}" if path is not None else "The saved job"
         raise BatchStateError(
-            "These requests do not match the saved job (different count, models or sizes); "
-            "pass the same requests, in the same order, that the job was created with."
+            f"{where} holds batch job {state.job_id} ({state.total} {state.endpoint} "
+            "requests), and these requests are not that job's (different requests, order or "
+            "endpoint). To resume it, pass the same requests, in the same order; to start a "
+            "new job, pass another state_path or delete the file (cancel the saved job first "
+            "with BatchJob.resume(client, path).cancel() if its batches should not run)."
         )
     return parts
 

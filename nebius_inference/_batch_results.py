@@ -203,7 +203,7 @@ def job_progress(state: BatchJobState) -> BatchProgress:
     return BatchProgress(
         total=state.total,
         completed=sum(part.completed for part in state.parts),
-        failed=sum(part.failed for part in state.parts),
+        failed=sum(part.failed for part in state.parts) + len(state.invalid),
         parts=len(state.parts),
         parts_done=sum(1 for part in state.parts if part.is_terminal),
         states=states,
@@ -309,6 +309,9 @@ class ResultCollector:
 
     def finish(self) -> BatchResults:
         """Fill every input without a line with the reason, and return the results."""
+        for index, reason in self._state.invalid.items():
+            error = f"invalid, so never sent: {reason}"
+            self._items[index] = BatchItemResult(index, self._state.custom_id(index), error=error)
         for part in self._state.parts:
             for position, index in enumerate(part.indices()):
                 if self._items[index] is None:

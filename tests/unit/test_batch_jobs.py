@@ -20,7 +20,7 @@ import httpx
 import pytest
 from mock_api import API_KEY
 
-from nebius_inference import AsyncNebiusClient, NebiusClient, _retry
+from nebius_inference import AsyncNebiusClient, InvalidRequestError, NebiusClient, _retry
 from nebius_inference.batch import (
     AsyncBatchJob,
     BatchFailedError,
@@ -505,7 +505,7 @@ def test_resume_before_upload_needs_the_same_requests(tmp_path: Path) -> None:
         job = BatchJob.resume(client, state_path)
         with pytest.raises(BatchStateError, match="requests="):
             job.submit()
-        with pytest.raises(BatchStateError, match="do not match"):
+        with pytest.raises(BatchStateError, match="not that job"):
             BatchJob.resume(client, state_path, requests=_prompts(4))
         results = BatchJob.resume(client, state_path, requests=requests).wait()
     assert results.ok and api.count("POST", "/files") == 1
@@ -519,6 +519,99 @@ def test_resume_rejects_a_file_that_is_not_a_job(tmp_path: Path) -> None:
             BatchJob.resume(client, bad)
         with pytest.raises(BatchStateError, match="Cannot read"):
             BatchJob.resume(client, tmp_path / "absent.json")
+
+
+def test_the_same_call_run_again_resumes_the_saved_job(tmp_path: Path) -> None:
+    api = FakeBatchAPI(crash_after_create=True)
+    state_path = tmp_path / "job.json"
+    requests = _prompts(5)
+    with api.client() as client, pytest.raises(SimulatedCrash):
+        run_batch(client, requests, state_path=state_path, max_requests_per_file=2)
+    api.crash_after_create = False
+    with api.client() as client:
+        results = run_batch(client, requests, state_path=state_path, max_requests_per_file=2)
+        again = run_batch(client, requests, state_path=state_path, max_requests_per_file=2)
+    assert results.contents() == again.contents() == [f"echo: q{i}" for i in range(5)]
+    assert (api.count("POST", "/files"), api.count("POST", "/batches")) == (3, 3)
+
+
+def test_the_same_call_with_other_requests_is_refused_and_says_what_to_do(tmp_path: Path) -> None:
+    api = FakeBatchAPI()
+    state_path = tmp_path / "job.json"
+    with api.client() as client:
+        BatchJob(client, _prompts(3), state_path=state_path).submit()
+        saved = state_path.read_bytes()
+        for other in (_prompts(4), [*_prompts(2), *_prompts(1, SMALL_MODEL)]):
+            with pytest.raises(BatchStateError) as caught:
+                run_batch(client, other, state_path=state_path)
+            message = str(caught.value)
+            assert "job.json holds batch job" in message and "not that job's" in message
+            assert "pass the same requests" in message and "another state_path" in message
+    assert state_path.read_bytes() == saved
+    assert (api.count("POST", "/files"), api.count("POST", "/batches")) == (1, 1)
+
+
+def test_a_state_file_that_is_not_utf8_is_a_state_error(tmp_path: Path) -> None:
+    bad = tmp_path / "job.json"
+    bad.write_bytes(b'{"job_id": "\xff\xfe"}' + bytes([0xFF, 0xFE, 0x80]))
+    with FakeBatchAPI().client() as client:
+        with pytest.raises(BatchStateError, match="not UTF-8"):
+            BatchJob.resume(client, bad)
+        with pytest.raises(BatchStateError, match="not UTF-8"):
+            run_batch(client, _prompts(1), state_path=bad)
+
+
+def test_the_state_file_is_written_to_a_temporary_file_synced_then_renamed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state_path = tmp_path / "job.json"
+    with FakeBatchAPI().client() as client:
+        job = BatchJob(client, _prompts(2), state_path=state_path)
+    before = state_path.read_bytes()
+    synced: list[int] = []
+    monkeypatch.setattr("os.fsync", synced.append)
+
+    def crash(*args: Any) -> None:
+        raise SimulatedCrash("died between writing and renaming")
+
+    monkeypatch.setattr("os.replace", crash)
+    job.state.parts[0].input_file_id = "file-new"
+    with pytest.raises(SimulatedCrash):
+        job.save()
+    assert state_path.read_bytes() == before  # the old state, whole
+    assert len(synced) == 1  # the temporary file was flushed to disk before the rename
+    monkeypatch.undo()
+    job.save()
+    assert BatchJobState.load(state_path).parts[0].input_file_id == "file-new"
+
+
+def test_invalid_requests_end_as_their_own_errors_and_the_rest_runs() -> None:
+    api = FakeBatchAPI()
+    requests = _prompts(300)
+    for index in (3, 70, 150, 299):
+        requests[index] = {**requests[index], "temperature": 9.5}
+    with api.client() as client:
+        results = run_batch(client, requests, sleep=lambda _: None)
+    failed = {item.index: item.error for item in results if not item.ok}
+    assert sorted(failed) == [3, 70, 150, 299]
+    assert all(f"invalid, so never sent: requests[{i}]" in str(failed[i]) for i in failed)
+    assert all("temperature" in str(error) for error in failed.values())
+    assert [item.response.choices[0].message.content for item in results if item.ok] == [
+        f"echo: q{i}" for i in range(300) if i not in failed
+    ]
+    sent = b"".join(api.files[batch["input_file_id"]] for batch in api.batches.values())
+    assert sent.count(b"\n") == 296 and b"9.5" not in sent
+
+
+def test_refuse_invalid_sends_nothing_and_names_every_invalid_request() -> None:
+    api = FakeBatchAPI()
+    requests = _prompts(300)
+    for index in (3, 70, 150, 299):
+        requests[index] = {**requests[index], "temperature": 9.5}
+    with api.client() as client, pytest.raises(InvalidRequestError) as caught:
+        run_batch(client, requests, refuse_invalid=True)
+    assert all(f"requests[{i}]: " in str(caught.value) for i in (3, 70, 150, 299))
+    assert api.log == []
 
 
 # -- polling, progress, timeouts ----------------------------------------------------------------

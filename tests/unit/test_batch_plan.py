@@ -55,8 +55,13 @@ def test_split_by_bytes() -> None:
     state, parts = plan_job(requests, max_bytes_per_file=2 * one + 1, job_id="job-x")
     assert [len(p.lines) for p in parts] == [2, 2, 1]
     assert all(p.byte_count <= 2 * one + 1 for p in state.parts)
+    state, parts = plan_job(
+        [_chat("m"), _chat("m", "x" * 20)], max_bytes_per_file=one + 1, job_id="job-x"
+    )
+    assert [p.indices for p in parts] == [[0]]
+    assert state.invalid[1].startswith("requests[1] takes ")
     with pytest.raises(InvalidRequestError, match=r"requests\[0\] takes \d+ bytes"):
-        plan_job([_chat("m")], max_bytes_per_file=10)
+        plan_job([_chat("m")], max_bytes_per_file=10, refuse_invalid=True)
 
 
 def test_one_model_per_file_in_order_of_first_appearance() -> None:
@@ -88,20 +93,46 @@ def test_request_objects_and_endpoint_inference() -> None:
 
 
 def test_bad_requests_are_caught_before_anything_is_sent() -> None:
-    with pytest.raises(InvalidRequestError, match=r"requests\[1\]: .*developer"):
-        plan_job([_chat("m"), {"model": "m", "messages": [{"role": "developer", "content": "x"}]}])
-    with pytest.raises(InvalidRequestError, match=r"requests\[0\] sets stream"):
-        plan_job([{**_chat("m"), "stream": True}])
-    with pytest.raises(InvalidRequestError, match=r"requests\[0\]: .*input"):
-        plan_job([_chat("m")], endpoint="/v1/embeddings")
-    with pytest.raises(InvalidRequestError, match=r"requests\[0\] is str"):
-        plan_job(["hello"])  # type: ignore[list-item]
+    bad = {"model": "m", "messages": [{"role": "developer", "content": "x"}]}
+    for requests, endpoint, problem in [
+        ([_chat("m"), bad], None, r"requests\[1\]: .*developer"),
+        ([{**_chat("m"), "stream": True}], None, r"requests\[0\] sets stream"),
+        ([_chat("m")], "/v1/embeddings", r"requests\[0\]: .*input"),
+        (["hello"], None, r"requests\[0\] is str"),
+    ]:
+        with pytest.raises(InvalidRequestError, match=problem):
+            plan_job(requests, endpoint=endpoint, refuse_invalid=True)  # type: ignore[arg-type]
     with pytest.raises(InvalidRequestError, match="at least one request"):
         plan_job([])
     with pytest.raises(InvalidRequestError, match="max_requests_per_file"):
         plan_job([_chat("m")], max_requests_per_file=0)
     with pytest.raises(InvalidRequestError, match="endpoint must be"):
         plan_job([_chat("m")], endpoint="/v1/completions")  # type: ignore[arg-type]
+
+
+def test_invalid_requests_become_their_own_errors_and_the_rest_is_planned() -> None:
+    requests = [_chat("m") for _ in range(300)]
+    for index in (3, 70, 150, 299):
+        requests[index] = {**requests[index], "temperature": 9.5}
+    state, parts = plan_job(requests)
+    assert sorted(state.invalid) == [3, 70, 150, 299]
+    assert all("temperature" in reason for reason in state.invalid.values())
+    planned = [i for part in parts for i in part.indices]
+    assert len(planned) == 296 and not set(planned) & set(state.invalid)
+    assert all(b'"temperature":9.5' not in line for part in parts for line in part.lines)
+
+
+def test_refuse_invalid_names_every_invalid_request_and_plans_nothing() -> None:
+    requests = [_chat("m") for _ in range(300)]
+    for index in (3, 70, 150, 299):
+        requests[index] = {**requests[index], "temperature": 9.5}
+    with pytest.raises(InvalidRequestError) as caught:
+        plan_job(requests, refuse_invalid=True)
+    message = str(caught.value)
+    assert message.startswith("4 of 300 requests are invalid, so nothing was sent")
+    for index in (3, 70, 150, 299):
+        assert f"requests[{index}]: " in message
+    assert "requests[4]" not in message and "refuse_invalid" in message
 
 
 def test_caller_custom_ids_are_used_and_checked() -> None:
@@ -169,8 +200,23 @@ def test_replan_checks_the_requests_are_the_same_job() -> None:
     requests = [_chat("a"), _chat("b")]
     state, _ = plan_job(requests, max_requests_per_file=1)
     assert [p.indices for p in replan_for(state, requests)] == [[0], [1]]
-    with pytest.raises(BatchStateError, match="do not match"):
-        replan_for(state, [_chat("a"), _chat("b", "longer text")])
+    for other in (
+        [_chat("a"), _chat("b", "longer text")],
+        [_chat("a"), _chat("b", "hello")],  # the same size, other words: the fingerprint tells
+        [_chat("b"), _chat("a")],
+        [{"model": "a", "input": ["x"]}, {"model": "b", "input": ["y"]}],
+    ):
+        with pytest.raises(BatchStateError, match=r"not that job's.*same requests.*state_path"):
+            replan_for(state, other)
+
+
+def test_the_fingerprint_is_of_the_requests_not_of_the_generated_ids() -> None:
+    requests = [_chat("a"), _chat("b")]
+    first, _ = plan_job(requests)
+    second, _ = plan_job(requests)
+    assert first.job_id != second.job_id and first.fingerprint == second.fingerprint
+    other, _ = plan_job([_chat("a"), _chat("b", "hallo")])
+    assert other.fingerprint != first.fingerprint
 
 
 def test_describe_batch_errors() -> None:

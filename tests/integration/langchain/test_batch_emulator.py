@@ -168,7 +168,7 @@ def test_state_file_resumes_instead_of_submitting_again(
     # Finished jobs resume too, and without their inputs.
     assert ChatBatchJob.resume(again, path).wait()[24].content == "r24"
 
-    with pytest.raises(BatchStateError, match="do not match the saved job"):
+    with pytest.raises(BatchStateError, match="not that job"):
         batch_inference(again, prompts[:5], state_path=path)
     fresh = batch_inference(again, prompts[:5], state_path=path, resume=False)
     assert [r.content for r in fresh] == [f"r{i}" for i in range(5)]

@@ -162,7 +162,7 @@ def test_state_file_resumes_instead_of_submitting_again(
     assert (_count(emulator, "/v1/files"), _count(emulator, "/v1/batches")) == (3, 3)
     assert ChatBatchJob.resume(again, path).wait()[11].message.content == "r11"
 
-    with pytest.raises(BatchStateError, match="do not match the saved job"):
+    with pytest.raises(BatchStateError, match="not that job"):
         batch_inference(again, chats[:3], state_path=path)
     assert len(batch_inference(again, chats[:3], state_path=path, resume=False)) == 3
     with pytest.raises(BatchStateError, match="is a chat job"):
