@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from nebius_inference import InvalidRequestError
-from nebius_inference._batch_plan import (
+from nebius_inference.batch import chat_requests, embedding_requests
+from nebius_inference.batch._plan import (
     BatchJobState,
     BatchStateError,
     describe_batch_errors,
@@ -17,7 +18,6 @@ from nebius_inference._batch_plan import (
     plan_job,
     replan_for,
 )
-from nebius_inference.batch import chat_requests, embedding_requests
 from nebius_inference.types import Batch, ChatCompletionRequest, EmbeddingRequest
 
 
@@ -204,10 +204,12 @@ def test_replan_checks_the_requests_are_the_same_job() -> None:
         [_chat("a"), _chat("b", "longer text")],
         [_chat("a"), _chat("b", "hello")],  # the same size, other words: the fingerprint tells
         [_chat("b"), _chat("a")],
-        [{"model": "a", "input": ["x"]}, {"model": "b", "input": ["y"]}],
     ):
         with pytest.raises(BatchStateError, match=r"not that job's.*same requests.*state_path"):
             replan_for(state, other)
+    embeddings = [{"model": "a", "input": ["x"]}, {"model": "b", "input": ["y"]}]
+    with pytest.raises(BatchStateError, match=r"for /v1/chat/completions.*for /v1/embeddings"):
+        replan_for(state, embeddings)
 
 
 def test_the_fingerprint_is_of_the_requests_not_of_the_generated_ids() -> None:

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from nebius_inference._batch_plan import BatchJobState, plan_job
-from nebius_inference._batch_results import (
+from nebius_inference.batch._plan import BatchJobState, plan_job
+from nebius_inference.batch._results import (
     MAX_NOTES,
     BatchFailedError,
     BatchResults,

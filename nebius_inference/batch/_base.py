@@ -1,14 +1,11 @@
-"""The part of a batch job the sync and async twins share: the plan, the state file, progress.
-
-No network I/O here; :mod:`nebius_inference._batch_jobs` holds the twins that send.
+"""What the sync and async batch jobs share: the options, the plan or the saved job, the state
+file and every decision (:class:`JobBase`); no network I/O. :mod:`._jobs` holds the twins
+that send.
 """
 
 from __future__ import annotations
 
-import asyncio
-import importlib
 import os
-import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -16,7 +13,22 @@ from typing import Any, Generic, TypedDict, TypeVar
 
 from typing_extensions import Self
 
-from ._batch_plan import (
+from .._client import AsyncNebiusClient, NebiusClient
+from .._errors import (
+    APIConnectionError,
+    APIStatusError,
+    BadRequestError,
+    ConflictError,
+    InternalServerError,
+    InvalidRequestError,
+    NotFoundError,
+    RateLimitError,
+    RequestTooLargeError,
+    UnprocessableEntityError,
+)
+from .._logs import logger
+from ..types import Batch, FileObject
+from ._plan import (
     DEFAULT_MAX_BYTES_PER_FILE,
     DEFAULT_MAX_REQUESTS_PER_FILE,
     BatchJobState,
@@ -28,33 +40,24 @@ from ._batch_plan import (
     plan_job,
     replan_for,
 )
-from ._batch_results import (
+from ._results import (
     BatchNotFinishedError,
     BatchProgress,
     BatchResults,
     ResultCollector,
     job_progress,
 )
-from ._client import AsyncNebiusClient, NebiusClient
-from ._errors import (
-    APIStatusError,
-    BadRequestError,
-    InvalidRequestError,
-    NotFoundError,
-    RequestTooLargeError,
-    UnprocessableEntityError,
-)
-from ._logs import logger
-from ._retry import effective_delay
-from .types import Batch, FileObject
 
-__all__ = ["BatchOptions", "JobBase", "ProgressCallback", "Watch"]
+__all__ = ["BatchOptions", "JobBase", "ProgressCallback", "StatePath"]
 
 C = TypeVar("C", NebiusClient, AsyncNebiusClient)
 ProgressCallback = Callable[[BatchProgress], None]
+StatePath = str | os.PathLike[str]
 
 # A 4xx that will not change on retry: that part is marked failed, the other parts go on.
 PERMANENT_ERRORS = (BadRequestError, NotFoundError, RequestTooLargeError, UnprocessableEntityError)
+# Failures after which a create may or may not have happened on the server.
+TRANSIENT_ERRORS = (APIConnectionError, InternalServerError, RateLimitError, ConflictError)
 FIND_PAGES = 20
 POLL_GROWTH = 1.5
 ASYNC_CONCURRENCY = 8
@@ -68,28 +71,36 @@ class BatchOptions(TypedDict, total=False):
     max_requests_per_file: int
     max_bytes_per_file: int
     metadata: Mapping[str, str] | None
-    state_path: str | os.PathLike[str] | None
+    state_path: StatePath | None
     poll_interval: float
     max_poll_interval: float
     refuse_invalid: bool
 
 
 class JobBase(Generic[C]):
-    """What both job classes share: the plan, the state file, progress. No I/O but files."""
+    """What :class:`BatchJob` and :class:`AsyncBatchJob` share: the plan, the state file and
+    every decision; the twins send."""
 
     _client: C
+    _sleep: Callable[[float], Any]
+
+    @staticmethod
+    def _default_sleep(seconds: float) -> Any:
+        """How a twin waits between polls unless told otherwise."""
+        raise NotImplementedError
 
     def __init__(
         self,
         client: C,
         requests: Iterable[RequestInput],
         *,
+        sleep: Callable[[float], Any] | None = None,
         endpoint: Endpoint | None = None,
         custom_ids: Sequence[str] | None = None,
         max_requests_per_file: int = DEFAULT_MAX_REQUESTS_PER_FILE,
         max_bytes_per_file: int = DEFAULT_MAX_BYTES_PER_FILE,
         metadata: Mapping[str, str] | None = None,
-        state_path: str | os.PathLike[str] | None = None,
+        state_path: StatePath | None = None,
         poll_interval: float = 5.0,
         max_poll_interval: float = 60.0,
         refuse_invalid: bool = False,
@@ -110,6 +121,7 @@ class JobBase(Generic[C]):
                 refuse_invalid=refuse_invalid,
             )
         self._setup(client, state, list(planned), state_path, poll_interval, max_poll_interval)
+        self._sleep = sleep or type(self)._default_sleep
         self._checkpoint()
 
     def _setup(
@@ -117,7 +129,7 @@ class JobBase(Generic[C]):
         client: C,
         state: BatchJobState,
         planned: list[PlannedPart | None],
-        state_path: str | os.PathLike[str] | None,
+        state_path: StatePath | None,
         poll_interval: float,
         max_poll_interval: float,
     ) -> None:
@@ -134,22 +146,35 @@ class JobBase(Generic[C]):
         self._results: BatchResults | None = None
 
     @classmethod
-    def _load(
+    def resume(
         cls,
         client: C,
-        state_path: str | os.PathLike[str],
-        requests: Iterable[RequestInput] | None,
-        poll_interval: float,
-        max_poll_interval: float,
+        state_path: StatePath,
+        *,
+        requests: Iterable[RequestInput] | None = None,
+        endpoint: Endpoint | None = None,
+        poll_interval: float = 5.0,
+        max_poll_interval: float = 60.0,
+        sleep: Callable[[float], Any] | None = None,
     ) -> Self:
+        """Pick a saved job up: nothing already uploaded or created is sent again.
+
+        ``requests`` is needed only if the job died before every file was uploaded (when given
+        they are checked, as a new job with this ``state_path`` checks them). With
+        ``endpoint``, a saved job for another endpoint is a :class:`BatchStateError`.
+        """
         state = BatchJobState.load(state_path)
-        planned: list[PlannedPart | None] = (
-            list(replan_for(state, requests, path=state_path))
-            if requests is not None
-            else [None] * len(state.parts)
-        )
+        if endpoint is not None and state.endpoint != endpoint:
+            raise BatchStateError(
+                f"The state file {Path(state_path).name} holds a {state.endpoint} job, not a "
+                f"{endpoint} one: resume it with the call that made it."
+            )
+        planned: list[PlannedPart | None] = [None] * len(state.parts)
+        if requests is not None:
+            planned = list(replan_for(state, requests, path=state_path))
         job = cls.__new__(cls)
         job._setup(client, state, planned, state_path, poll_interval, max_poll_interval)
+        job._sleep = sleep or cls._default_sleep
         return job
 
     # -- what a user reads ---------------------------------------------------------------------
@@ -188,7 +213,7 @@ class JobBase(Generic[C]):
             f"batches={p.parts}, done={p.parts_done}/{p.parts})"
         )
 
-    def save(self, path: str | os.PathLike[str] | None = None) -> Path:
+    def save(self, path: StatePath | None = None) -> Path:
         """Write the state file (to ``path``, or to the job's ``state_path``) and return where."""
         target = Path(path) if path is not None else self._state_path
         if target is None:
@@ -209,18 +234,17 @@ class JobBase(Generic[C]):
             if not part.submitted and not part.is_terminal
         ]
 
-    def _content(self, i: int) -> bytes:
+    def _upload_args(self, i: int) -> tuple[bytes, str]:
+        """Part ``i``'s file content and name, recorded as being uploaded."""
         planned = self._planned[i]
         if planned is None:
             raise BatchStateError(
                 f"Batch {i + 1} of job {self.job_id} was never uploaded and the job was resumed "
                 "without its requests: pass the same requests to resume(..., requests=...)."
             )
-        return planned.content()
-
-    def _uploading(self, i: int) -> None:
         self._state.parts[i].uploading = True
         self._checkpoint()
+        return planned.content(), self._filename(i)
 
     def _uploaded(self, i: int, file_id: str) -> None:
         self._state.parts[i].input_file_id = file_id
@@ -228,11 +252,15 @@ class JobBase(Generic[C]):
         self._planned[i] = None
         self._checkpoint()
 
-    def _is_upload(self, i: int, file: FileObject) -> bool:
-        """Whether ``file`` is part ``i``'s input, uploaded by a run that died before it could
+    def _is_upload(self, i: int) -> Callable[[FileObject], bool]:
+        """Whether a file is part ``i``'s input, uploaded by a run that died before it could
         record the file id."""
         part = self._state.parts[i]
-        return file.filename == self._filename(i) and file.bytes == part.byte_count
+        return lambda file: file.filename == self._filename(i) and file.bytes == part.byte_count
+
+    def _creating(self, i: int) -> None:
+        self._state.parts[i].creating = True
+        self._checkpoint()
 
     def _create_params(self, i: int) -> dict[str, Any]:
         metadata = {
@@ -240,7 +268,7 @@ class JobBase(Generic[C]):
             "job_id": self.job_id,
             "part": f"{i + 1}/{len(self._state.parts)}",
         }
-        return {"endpoint": self._state.endpoint, "metadata": metadata}
+        return {"endpoint": self._state.endpoint, "metadata": metadata, "max_retries": 0}
 
     def _filename(self, i: int) -> str:
         return f"{self.job_id}-part{i + 1}.jsonl"
@@ -277,6 +305,15 @@ class JobBase(Generic[C]):
         part.cancelled_before_submit = True
         part.creating = False
 
+    def _files(self) -> list[tuple[BatchPartState, str, str]]:
+        """The output and error files of a finished job: (part, kind, file id)."""
+        return [
+            (part, kind, file_id)
+            for part in self._state.parts
+            for kind, file_id in (("output", part.output_file_id), ("error", part.error_file_id))
+            if file_id
+        ]
+
     def _not_finished(self, why: str) -> BatchNotFinishedError:
         where = f"; its state is saved in {self._state_path.name}" if self._state_path else ""
         return BatchNotFinishedError(
@@ -292,70 +329,31 @@ class JobBase(Generic[C]):
         self._results = results
         return results
 
+    def _wait_delays(self, timeout: float | None) -> Callable[[], float]:
+        """The next wait between polls, growing 1.5x up to the maximum, and never past the
+        deadline; raises :class:`BatchNotFinishedError` once it has passed."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delay: float | None = None
 
-def is_match(batch: Batch, input_file_id: str) -> bool:
-    return batch.input_file_id == input_file_id
+        def next_delay() -> float:
+            nonlocal delay
+            grown = self._poll_interval if delay is None else delay * POLL_GROWTH
+            delay = min(grown, self._max_poll_interval)
+            if deadline is None:
+                return delay
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise self._not_finished(f"did not finish within {timeout} s")
+            return min(delay, left)
 
-
-def next_delay(delay: float, maximum: float) -> float:
-    return min(delay * POLL_GROWTH, maximum)
-
-
-def default_sleep(seconds: float) -> None:
-    time.sleep(effective_delay(seconds))
-
-
-async def default_asleep(seconds: float) -> None:
-    await asyncio.sleep(effective_delay(seconds))
-
-
-class Watch:
-    """The progress callback and the optional progress bar of one ``wait()``."""
-
-    def __init__(
-        self, total: int, job_id: str, on_progress: ProgressCallback | None, bar: bool
-    ) -> None:
-        self._callback = on_progress
-        self._reporter = ProgressReporter(total, description=job_id) if bar else None
-
-    def __call__(self, progress: BatchProgress) -> None:
-        if self._reporter is not None:
-            self._reporter.update(progress)
-        if self._callback is not None:
-            self._callback(progress)
-
-    def close(self) -> None:
-        if self._reporter is not None:
-            self._reporter.close()
+        return next_delay
 
 
-class ProgressReporter:
-    """Shows progress: a ``tqdm`` bar if tqdm is installed, else one line on stderr."""
-
-    def __init__(self, total: int, *, description: str) -> None:
-        self._bar: Any = None
-        self._last = ""
-        self._description = description
-        try:  # tqdm is optional: not a dependency of this library
-            tqdm_auto = importlib.import_module("tqdm.auto")
-        except ImportError:
-            return
-        self._bar = tqdm_auto.tqdm(total=total, desc=description, unit="req")
-
-    def update(self, progress: BatchProgress) -> None:
-        if self._bar is not None:
-            self._bar.n = progress.finished_requests
-            self._bar.set_postfix(failed=progress.failed, batches_done=progress.parts_done)
-            self._bar.refresh()
-            return
-        line = (
-            f"{self._description}: {progress.finished_requests}/{progress.total} requests "
-            f"({progress.failed} failed), {progress.parts_done}/{progress.parts} batches done"
-        )
-        if line != self._last:
-            print(line, file=sys.stderr, flush=True)
-            self._last = line
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
+def found_in(page: Any, match: Callable[[Any], bool]) -> tuple[Any, str | None]:
+    """The first item of a list page that matches, or the id to ask the next page after."""
+    for item in page.data:
+        if match(item):
+            return item, None
+    if not page.has_more or not page.data:
+        return None, None
+    return None, getattr(page, "last_id", None) or page.data[-1].id

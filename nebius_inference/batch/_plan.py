@@ -21,9 +21,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from ._base import build_body
-from ._errors import InvalidRequestError, NebiusError
-from .types import (
+from .._base import build_body
+from .._errors import InvalidRequestError, NebiusError
+from ..types import (
     TERMINAL_STATES,
     Batch,
     ChatCompletionRequest,
@@ -415,8 +415,13 @@ def replan_for(
         and [(p.model, p.runs(), p.size) for p in parts]
         == [(p.model, p.index_runs, p.byte_count) for p in state.parts]
     )
+    where = f"The state file {Path(path).name}" if path is not None else "The saved job"
+    if asked != state.endpoint:
+        raise BatchStateError(
+            f"{where} holds batch job {state.job_id} for {state.endpoint}, and these requests "
+            f"are for {asked}: resume it with the call that made it, or pass another state_path."
+        )
     if not same:
-        where = f"The state file {Path(path).name}" if path is not None else "The saved job"
         raise BatchStateError(
             f"{where} holds batch job {state.job_id} ({state.total} {state.endpoint} "
             "requests), and these requests are not that job's (different requests, order or "

@@ -1,9 +1,13 @@
 """Batch results without I/O: read output and error files and map every line to its input.
 
-Nothing is lost: every input ends as a response or as an error that says why (a failed line, a
-batch that failed, expired or was cancelled, a line missing from the output, a malformed line).
-Lines whose ``custom_id`` cannot be recovered are counted in
+Nothing is lost: every input ends as a response or as an error that says why (an invalid
+request, a failed line, a batch that failed, expired or was cancelled, a line missing from the
+output, a malformed line). Lines whose ``custom_id`` cannot be recovered are counted in
 :attr:`BatchResults.unmatched_lines` and described in :attr:`BatchResults.notes`.
+
+:meth:`BatchResults.outputs` and :meth:`BatchResults.text_vectors` give one output or
+:class:`BatchItemError` per input (or per text), and :meth:`BatchInputsFailedError.check`
+raises them together: the framework adapters build on these three.
 """
 
 from __future__ import annotations
@@ -11,19 +15,22 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import Any, TypeVar, cast, overload
 
 from pydantic import ValidationError
+from typing_extensions import Self
 
-from ._base import decode_base64_embedding
-from ._batch_plan import EMBEDDINGS_ENDPOINT, BatchJobState, BatchPartState
-from ._errors import NebiusError
-from .types import BatchOutputLine, ChatCompletion, CreateEmbeddingResponse, Embedding
+from .._base import decode_base64_embedding
+from .._errors import NebiusError
+from ..types import BatchOutputLine, ChatCompletion, CreateEmbeddingResponse, Embedding
+from ._plan import EMBEDDINGS_ENDPOINT, BatchJobState, BatchPartState
 
 __all__ = [
     "BatchFailedError",
+    "BatchInputsFailedError",
+    "BatchItemError",
     "BatchItemResult",
     "BatchNotFinishedError",
     "BatchProgress",
@@ -36,6 +43,7 @@ MAX_NOTES = 50
 _CUSTOM_ID = re.compile(rb'"custom_id"\s*:\s*("(?:[^"\\]|\\.)*")')
 
 BatchResponse = ChatCompletion | CreateEmbeddingResponse
+T = TypeVar("T")
 
 
 class BatchNotFinishedError(NebiusError, TimeoutError):
@@ -60,6 +68,79 @@ class BatchFailedError(NebiusError):
             f"{len(self.failures)} of {len(results)} batch requests failed: {shown}{more}. "
             "The successful results are in .results."
         )
+
+
+class BatchItemError(NebiusError):
+    """One input of a batch job has no result (it was invalid, the API rejected its line, its
+    batch failed, expired or was cancelled, its output line was missing or unreadable...).
+
+    Attributes:
+        reason: why, as the batch reported it.
+        index: the input's position (for embeddings: the request's, ``texts_per_request``
+            texts each).
+        custom_id: the id its line carried in the batch files.
+        status_code: the HTTP status the batch gave the line, when it gave one.
+        batch_id: the batch the input ran in.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        index: int,
+        custom_id: str,
+        status_code: int | None = None,
+        batch_id: str | None = None,
+    ) -> None:
+        self.reason = reason
+        self.index = index
+        self.custom_id = custom_id
+        self.status_code = status_code
+        self.batch_id = batch_id
+        status = f" (status {status_code})" if status_code is not None else ""
+        super().__init__(f"Batch input {index} failed{status}: {reason}")
+
+    @classmethod
+    def of(cls, item: BatchItemResult, reason: str | None = None) -> Self:
+        """The error for ``item`` (``reason`` defaults to the item's own error)."""
+        return cls(
+            reason or item.error or "no response",
+            index=item.index,
+            custom_id=item.custom_id,
+            status_code=item.status_code,
+            batch_id=item.batch_id,
+        )
+
+
+class BatchInputsFailedError(NebiusError):
+    """Some inputs of a batch job failed; raised once the whole job has finished.
+
+    Attributes:
+        outputs: one entry per input, in order: its result, or its :class:`BatchItemError`.
+            The successful results are all here.
+        errors: the distinct errors, in input order.
+        results: the job's :class:`BatchResults` (raw replies, batch ids, notes), if known.
+    """
+
+    def __init__(self, outputs: Sequence[Any], results: BatchResults | None = None) -> None:
+        self.outputs = list(outputs)
+        self.results = results
+        failed = [o for o in self.outputs if isinstance(o, BatchItemError)]
+        self.errors: list[BatchItemError] = list(dict.fromkeys(failed))
+        shown = "; ".join(f"[{e.index}] {e.reason}" for e in self.errors[:3])
+        more = f"; and {len(self.errors) - 3} more" if len(self.errors) > 3 else ""
+        super().__init__(
+            f"{len(failed)} of {len(self.outputs)} batch inputs failed: {shown}{more}. "
+            "The successful results are in .outputs."
+        )
+
+    @classmethod
+    def check(cls, outputs: Sequence[T | BatchItemError], results: BatchResults | None) -> list[T]:
+        """``outputs`` as a list if none is a :class:`BatchItemError`; else raise this class
+        with all of them."""
+        if any(isinstance(o, BatchItemError) for o in outputs):
+            raise cls(outputs, results)
+        return cast("list[T]", list(outputs))
 
 
 @dataclass(frozen=True)
@@ -159,6 +240,50 @@ class BatchResults(Sequence[BatchItemResult]):
             for item in self._items
             for vector in _expect(item, CreateEmbeddingResponse).vectors()
         ]
+
+    def outputs(
+        self,
+        convert: Callable[[BatchItemResult], T],
+        *,
+        error_class: type[BatchItemError] = BatchItemError,
+    ) -> list[T | BatchItemError]:
+        """One output per input, in order: ``convert(item)`` for a successful item; for a
+        failed one, or one ``convert`` cannot read (it raised a ``NebiusError``,
+        ``ValueError`` or ``TypeError``), its ``error_class`` error."""
+        outputs: list[T | BatchItemError] = []
+        for item in self._items:
+            if not item.ok:
+                outputs.append(error_class.of(item))
+                continue
+            try:
+                outputs.append(convert(item))
+            except (NebiusError, ValueError, TypeError) as exc:
+                outputs.append(error_class.of(item, f"its reply could not be read: {exc}"))
+        return outputs
+
+    def text_vectors(
+        self,
+        *,
+        texts_per_request: int,
+        total: int,
+        error_class: type[BatchItemError] = BatchItemError,
+    ) -> list[list[float] | BatchItemError]:
+        """One vector per text of an embeddings job of ``total`` texts, ``texts_per_request``
+        per request, in order; each text of a failed request (or of a reply with the wrong
+        number of vectors) gets the request's ``error_class`` error."""
+        outputs: list[list[float] | BatchItemError] = []
+        for item in self._items:
+            expected = min(texts_per_request, total - item.index * texts_per_request)
+            if not item.ok or not isinstance(item.response, CreateEmbeddingResponse):
+                outputs.extend([error_class.of(item)] * expected)
+                continue
+            vectors = item.response.vectors()
+            if len(vectors) != expected:
+                reason = f"the reply has {len(vectors)} vectors for {expected} texts"
+                outputs.extend([error_class.of(item, reason)] * expected)
+            else:
+                outputs.extend(vectors)
+        return outputs
 
 
 def _expect(item: BatchItemResult, kind: type[Any]) -> Any:
