@@ -6,7 +6,10 @@ that send.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Generic, TypedDict, TypeVar
@@ -105,10 +108,11 @@ class JobBase(Generic[C]):
         max_poll_interval: float = 60.0,
         refuse_invalid: bool = False,
     ) -> None:
+        spool = self._spool_folder()
         if state_path is not None and Path(state_path).exists():
             # The same call run again (after a crash, say): the saved job, never a second one.
             state = BatchJobState.load(state_path)
-            planned = replan_for(state, requests, endpoint=endpoint, path=state_path)
+            planned = replan_for(state, requests, endpoint=endpoint, path=state_path, spool=spool)
             logger.info("batch job %s: resumed from %s", state.job_id, Path(state_path).name)
         else:
             state, planned = plan_job(
@@ -119,6 +123,7 @@ class JobBase(Generic[C]):
                 max_bytes_per_file=max_bytes_per_file,
                 metadata=metadata,
                 refuse_invalid=refuse_invalid,
+                spool=spool,
             )
         self._setup(client, state, list(planned), state_path, poll_interval, max_poll_interval)
         self._sleep = sleep or type(self)._default_sleep
@@ -170,12 +175,19 @@ class JobBase(Generic[C]):
                 f"{endpoint} one: resume it with the call that made it."
             )
         planned: list[PlannedPart | None] = [None] * len(state.parts)
-        if requests is not None:
-            planned = list(replan_for(state, requests, path=state_path))
         job = cls.__new__(cls)
+        if requests is not None:
+            planned = list(replan_for(state, requests, path=state_path, spool=job._spool_folder()))
         job._setup(client, state, planned, state_path, poll_interval, max_poll_interval)
         job._sleep = sleep or cls._default_sleep
         return job
+
+    def _spool_folder(self) -> Path:
+        """A private folder for the input files between planning and upload, removed with
+        the job (or at exit)."""
+        folder = Path(tempfile.mkdtemp(prefix="nebius-batch-"))
+        weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+        return folder
 
     # -- what a user reads ---------------------------------------------------------------------
 
@@ -249,6 +261,9 @@ class JobBase(Generic[C]):
     def _uploaded(self, i: int, file_id: str) -> None:
         self._state.parts[i].input_file_id = file_id
         self._state.parts[i].uploading = False
+        planned = self._planned[i]
+        if planned is not None:
+            planned.discard()
         self._planned[i] = None
         self._checkpoint()
 

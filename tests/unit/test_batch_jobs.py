@@ -10,6 +10,7 @@ at all), ``MALFORM`` (a truncated output line), ``DUP`` (the line twice).
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import re
 from array import array
@@ -612,6 +613,31 @@ def test_refuse_invalid_sends_nothing_and_names_every_invalid_request() -> None:
         run_batch(client, requests, refuse_invalid=True)
     assert all(f"requests[{i}]: " in str(caught.value) for i in (3, 70, 150, 299))
     assert api.log == []
+
+
+def test_a_generator_of_requests_runs_from_files_on_disk_removed_once_uploaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool = tmp_path / "spool"
+
+    def mkdtemp(prefix: str) -> str:
+        spool.mkdir()
+        return str(spool)
+
+    monkeypatch.setattr("tempfile.mkdtemp", mkdtemp)
+    api = FakeBatchAPI()
+    requests = (request for request in _prompts(5))
+    with api.client() as client:
+        job = BatchJob(client, requests, max_requests_per_file=2)
+        spooled = [f.read_bytes() for f in sorted(spool.iterdir())]
+        assert len(spooled) == 3 and b"q4" in spooled[-1]
+        job.submit()
+        assert list(spool.iterdir()) == []
+        assert job.wait().contents() == [f"echo: q{i}" for i in range(5)]
+    del job
+    gc.collect()
+    assert not spool.exists()
+    assert sorted(api.files[b["input_file_id"]] for b in api.batches.values()) == spooled
 
 
 # -- polling, progress, timeouts ----------------------------------------------------------------
