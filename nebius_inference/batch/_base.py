@@ -86,6 +86,7 @@ class JobBase(Generic[C]):
 
     _client: C
     _sleep: Callable[[float], Any]
+    _temp: Path
 
     @staticmethod
     def _default_sleep(seconds: float) -> Any:
@@ -108,7 +109,7 @@ class JobBase(Generic[C]):
         max_poll_interval: float = 60.0,
         refuse_invalid: bool = False,
     ) -> None:
-        spool = self._spool_folder()
+        spool = self._temp_folder()
         if state_path is not None and Path(state_path).exists():
             # The same call run again (after a crash, say): the saved job, never a second one.
             state = BatchJobState.load(state_path)
@@ -177,16 +178,18 @@ class JobBase(Generic[C]):
         planned: list[PlannedPart | None] = [None] * len(state.parts)
         job = cls.__new__(cls)
         if requests is not None:
-            planned = list(replan_for(state, requests, path=state_path, spool=job._spool_folder()))
+            planned = list(replan_for(state, requests, path=state_path, spool=job._temp_folder()))
         job._setup(client, state, planned, state_path, poll_interval, max_poll_interval)
         job._sleep = sleep or cls._default_sleep
         return job
 
-    def _spool_folder(self) -> Path:
-        """A private folder for the input files between planning and upload, removed with
-        the job (or at exit)."""
-        folder = Path(tempfile.mkdtemp(prefix="nebius-batch-"))
-        weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+    def _temp_folder(self) -> Path:
+        """The job's private folder (input files between planning and upload, downloads of a
+        job without a state file), removed with the job or at exit."""
+        folder: Path | None = self.__dict__.get("_temp")
+        if folder is None:
+            folder = self._temp = Path(tempfile.mkdtemp(prefix="nebius-batch-"))
+            weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
         return folder
 
     # -- what a user reads ---------------------------------------------------------------------
@@ -320,14 +323,46 @@ class JobBase(Generic[C]):
         part.cancelled_before_submit = True
         part.creating = False
 
-    def _files(self) -> list[tuple[BatchPartState, str, str]]:
-        """The output and error files of a finished job: (part, kind, file id)."""
+    def _downloads(self) -> list[tuple[BatchPartState, str, str, Path]]:
+        """The output and error files of a finished job: (part, kind, file id, where its
+        download goes). Downloads sit next to the state file, so a resumed job reads them again
+        instead of downloading them twice; without a state file, in the job's own folder."""
+        folder = self._temp_folder()
+        if self._state_path is not None:
+            folder = self._state_path.with_name(self._state_path.name + ".files")
+            folder.mkdir(exist_ok=True)
         return [
-            (part, kind, file_id)
+            (part, kind, file_id, folder / f"{file_id}.jsonl")
             for part in self._state.parts
             for kind, file_id in (("output", part.output_file_id), ("error", part.error_file_id))
             if file_id
         ]
+
+    @staticmethod
+    def _to_fetch(downloads: list[tuple[BatchPartState, str, str, Path]]) -> list[tuple[str, Path]]:
+        """The files not downloaded yet, and where their download goes until it is complete
+        (a cut download never passes for a whole one)."""
+        return [
+            (file_id, path.with_suffix(".part"))
+            for _, _, file_id, path in downloads
+            if not path.exists()
+        ]
+
+    @staticmethod
+    def _fetched(partial: Path) -> None:
+        partial.replace(partial.with_suffix(".jsonl"))
+
+    def _collect(self, downloads: list[tuple[BatchPartState, str, str, Path]]) -> BatchResults:
+        """Read the downloaded files line by line and map every line to its input."""
+        collector = ResultCollector(self._state)
+        for part, kind, _, path in downloads:
+            collector.add_path(path, part=part, kind=kind)
+        results = collector.finish()
+        if results.unmatched_lines:
+            count = results.unmatched_lines
+            logger.warning("batch job %s: %d output lines matched no request", self.job_id, count)
+        self._results = results
+        return results
 
     def _not_finished(self, why: str) -> BatchNotFinishedError:
         where = f"; its state is saved in {self._state_path.name}" if self._state_path else ""
@@ -335,14 +370,6 @@ class JobBase(Generic[C]):
             f"Batch job {self.job_id} {why}: {self.progress.parts_done} of "
             f"{self.progress.parts} batches are done{where}. Call wait() again, or resume later."
         )
-
-    def _finish(self, collector: ResultCollector) -> BatchResults:
-        results = collector.finish()
-        if results.unmatched_lines:
-            count = results.unmatched_lines
-            logger.warning("batch job %s: %d output lines matched no request", self.job_id, count)
-        self._results = results
-        return results
 
     def _wait_delays(self, timeout: float | None) -> Callable[[], float]:
         """The next wait between polls, growing 1.5x up to the maximum, and never past the

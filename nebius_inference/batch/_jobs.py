@@ -9,6 +9,7 @@ import importlib
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from typing_extensions import Self
@@ -27,7 +28,7 @@ from ._base import (
     found_in,
 )
 from ._plan import BatchPartState
-from ._results import BatchProgress, BatchResults, ResultCollector
+from ._results import BatchProgress, BatchResults
 
 __all__ = ["AsyncBatchJob", "BatchJob"]
 
@@ -42,7 +43,9 @@ class BatchJob(JobBase[NebiusClient]):
     Args:
         client: the client to send with.
         requests: chat-completion or embedding request bodies (dicts or the core's
-            ``ChatCompletionRequest`` / ``EmbeddingRequest``), one endpoint per job.
+            ``ChatCompletionRequest`` / ``EmbeddingRequest``), one endpoint per job, from any
+            iterable (a generator over a corpus, say): read once, and written to disk, one
+            file per batch, until uploaded.
         endpoint: ``"/v1/chat/completions"`` or ``"/v1/embeddings"``; inferred by default.
         custom_ids: your own unique ids, one per request (default: ``<job_id>-<index>``).
         max_requests_per_file: lines per input file (the API allows 5,000,000).
@@ -156,7 +159,9 @@ class BatchJob(JobBase[NebiusClient]):
         return self.results()
 
     def results(self) -> BatchResults:
-        """Download the output and error files and map every line to its input.
+        """Download the output and error files (in chunks, to a folder next to the state file,
+        so a resumed job reads them again instead of downloading them twice) and map every
+        line, read one at a time, to its input.
 
         Raises :class:`BatchNotFinishedError` if a batch is still running.
         """
@@ -164,10 +169,11 @@ class BatchJob(JobBase[NebiusClient]):
             return self._results
         if not self.done and not self.poll().done:
             raise self._not_finished("is still running")
-        collector = ResultCollector(self._state)
-        for part, kind, file_id in self._files():
-            collector.add_file(self._client.get_file_content(file_id), part=part, kind=kind)
-        return self._finish(collector)
+        downloads = self._downloads()
+        for file_id, partial in self._to_fetch(downloads):
+            self._client.download_file_content(file_id, partial)
+            self._fetched(partial)
+        return self._collect(downloads)
 
     def cancel(self) -> BatchProgress:
         """Cancel every submitted batch that is not finished and submit nothing more.
@@ -307,18 +313,16 @@ class AsyncBatchJob(JobBase[AsyncNebiusClient]):
             return self._results
         if not self.done and not (await self.poll()).done:
             raise self._not_finished("is still running")
-        files = self._files()
+        downloads = self._downloads()
         gate = asyncio.Semaphore(ASYNC_CONCURRENCY)
 
-        async def download(file_id: str) -> bytes:
+        async def download(file_id: str, partial: Path) -> None:
             async with gate:
-                return await self._client.get_file_content(file_id)
+                await self._client.download_file_content(file_id, partial)
+            self._fetched(partial)
 
-        contents = await asyncio.gather(*(download(file_id) for _, _, file_id in files))
-        collector = ResultCollector(self._state)
-        for (part, kind, _), content in zip(files, contents, strict=True):
-            collector.add_file(content, part=part, kind=kind)
-        return self._finish(collector)
+        await asyncio.gather(*(download(*fetch) for fetch in self._to_fetch(downloads)))
+        return self._collect(downloads)
 
     async def cancel(self) -> BatchProgress:
         """Cancel every unfinished batch; see :meth:`BatchJob.cancel`."""

@@ -15,8 +15,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar, cast, overload
 
 from pydantic import ValidationError
@@ -348,7 +349,15 @@ class ResultCollector:
 
     def add_file(self, content: bytes, *, part: BatchPartState, kind: str) -> None:
         """Read one output or error file (``kind`` names it in notes) of ``part``."""
-        for number, raw in enumerate(content.splitlines(), start=1):
+        self._add_lines(content.splitlines(), part=part, kind=kind)
+
+    def add_path(self, path: Path, *, part: BatchPartState, kind: str) -> None:
+        """Read one downloaded output or error file line by line (never whole in memory)."""
+        with open(path, "rb") as lines:
+            self._add_lines(lines, part=part, kind=kind)
+
+    def _add_lines(self, lines: Iterable[bytes], *, part: BatchPartState, kind: str) -> None:
+        for number, raw in enumerate(lines, start=1):
             text = raw.strip()
             if text:
                 self._add_line(text, part=part, where=f"{kind} file line {number}")

@@ -14,6 +14,7 @@ import gc
 import json
 import re
 from array import array
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,13 @@ import httpx
 import pytest
 from mock_api import API_KEY
 
-from nebius_inference import AsyncNebiusClient, InvalidRequestError, NebiusClient, _retry
+from nebius_inference import (
+    APIConnectionError,
+    AsyncNebiusClient,
+    InvalidRequestError,
+    NebiusClient,
+    _retry,
+)
 from nebius_inference.batch import (
     AsyncBatchJob,
     BatchFailedError,
@@ -58,6 +65,25 @@ def _multipart_file(request: httpx.Request) -> tuple[bytes, str]:
     raise AssertionError("no file in the upload")
 
 
+class CutStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A file download whose connection drops half-way through."""
+
+    def __init__(self, content: bytes) -> None:
+        self.half = content[: len(content) // 2]
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.half
+        raise httpx.ReadError("connection reset half-way through the file")
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self.half
+        raise httpx.ReadError("connection reset half-way through the file")
+
+
+async def _no_wait(seconds: float) -> None:
+    """An async ``sleep`` that does not wait."""
+
+
 class SimulatedCrash(BaseException):
     """Stands for the process dying mid-call (nothing in the library catches it)."""
 
@@ -85,6 +111,7 @@ class FakeBatchAPI:
         self.steps: dict[str, int] = {}
         self.log: list[tuple[str, str]] = []
         self.extra_output: list[bytes] = []
+        self.cut_downloads = 0
 
     # -- plumbing --------------------------------------------------------------------------------
 
@@ -93,18 +120,17 @@ class FakeBatchAPI:
         return NebiusClient(
             api_key=API_KEY,
             base_url="http://fake/v1",
-            max_retries=0,
             http_client=httpx.Client(transport=transport),
-            **kwargs,
+            **{"max_retries": 0, **kwargs},
         )
 
-    def async_client(self) -> AsyncNebiusClient:
+    def async_client(self, **kwargs: Any) -> AsyncNebiusClient:
         transport = httpx.MockTransport(self)
         return AsyncNebiusClient(
             api_key=API_KEY,
             base_url="http://fake/v1",
-            max_retries=0,
             http_client=httpx.AsyncClient(transport=transport),
+            **{"max_retries": 0, **kwargs},
         )
 
     def count(self, method: str, path: str) -> int:
@@ -120,6 +146,9 @@ class FakeBatchAPI:
         if parts == ["files"] and request.method == "POST":
             return self._upload(request)
         if parts[0] == "files" and parts[-1] == "content":
+            if self.cut_downloads:
+                self.cut_downloads -= 1
+                return httpx.Response(200, stream=CutStream(self.files[parts[1]]))
             return httpx.Response(200, content=self.files[parts[1]])
         if parts == ["batches"] and request.method == "POST":
             return self._create(json.loads(request.content))
@@ -638,6 +667,58 @@ def test_a_generator_of_requests_runs_from_files_on_disk_removed_once_uploaded(
     gc.collect()
     assert not spool.exists()
     assert sorted(api.files[b["input_file_id"]] for b in api.batches.values()) == spooled
+
+
+def test_a_download_cut_half_way_starts_that_file_again_and_only_that_one(tmp_path: Path) -> None:
+    api = FakeBatchAPI()
+    with api.client(max_retries=2) as client:
+        job = BatchJob(client, _prompts(5), max_requests_per_file=2, sleep=lambda _: None)
+        job.submit()
+        while not job.poll().done:
+            pass
+        api.cut_downloads = 1
+        assert job.results().contents() == [f"echo: q{i}" for i in range(5)]
+    assert api.count("GET", "/files/{file}/content") == 3 + 1
+
+
+async def test_an_async_download_cut_half_way_starts_again() -> None:
+    api = FakeBatchAPI()
+    api.cut_downloads = 1
+    async with api.async_client(max_retries=1) as client:
+        results = await AsyncBatchJob(client, _prompts(3), sleep=_no_wait).wait()
+    assert results.contents() == [f"echo: q{i}" for i in range(3)]
+    assert api.count("GET", "/files/{file}/content") == 2
+
+
+def test_a_cut_that_outlasts_the_retries_is_a_connection_error_and_leaves_no_result_file(
+    tmp_path: Path,
+) -> None:
+    api = FakeBatchAPI()
+    state_path = tmp_path / "job.json"
+    with api.client() as client:
+        job = BatchJob(client, _prompts(2), state_path=state_path, sleep=lambda _: None)
+        api.cut_downloads = 1
+        with pytest.raises(APIConnectionError, match="connection"):
+            job.wait()
+        assert [p.name for p in (tmp_path / "job.json.files").iterdir()] == ["file-1.part"]
+        assert job.results().ok  # the next try downloads the whole file again
+    assert sorted(p.name for p in (tmp_path / "job.json.files").iterdir()) == ["file-1.jsonl"]
+
+
+def test_results_already_on_disk_are_read_again_not_downloaded_again(tmp_path: Path) -> None:
+    api = FakeBatchAPI()
+    state_path = tmp_path / "job.json"
+    requests = _prompts(5)
+    with api.client() as client:
+        first = run_batch(client, requests, state_path=state_path, max_requests_per_file=2)
+    downloads = api.count("GET", "/files/{file}/content")
+    assert downloads == 3
+    with api.client() as client:  # the same call, as a new process would run it
+        again = run_batch(client, requests, state_path=state_path, max_requests_per_file=2)
+        resumed = BatchJob.resume(client, state_path).results()
+    assert again.contents() == resumed.contents() == first.contents()
+    assert api.count("GET", "/files/{file}/content") == downloads
+    assert (api.count("POST", "/files"), api.count("POST", "/batches")) == (3, 3)
 
 
 # -- polling, progress, timeouts ----------------------------------------------------------------
