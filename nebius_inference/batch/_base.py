@@ -5,6 +5,7 @@ that send.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -47,9 +48,9 @@ from ._results import (
     BatchNotFinishedError,
     BatchProgress,
     BatchResults,
-    ResultCollector,
     job_progress,
 )
+from ._store import ResultCollector, ResultStore, parse_body
 
 __all__ = ["BatchOptions", "JobBase", "ProgressCallback", "StatePath"]
 
@@ -86,7 +87,7 @@ class JobBase(Generic[C]):
 
     _client: C
     _sleep: Callable[[float], Any]
-    _temp: Path
+    _temp: TempFolder
 
     @staticmethod
     def _default_sleep(seconds: float) -> Any:
@@ -184,13 +185,13 @@ class JobBase(Generic[C]):
         return job
 
     def _temp_folder(self) -> Path:
-        """The job's private folder (input files between planning and upload, downloads of a
-        job without a state file), removed with the job or at exit."""
-        folder: Path | None = self.__dict__.get("_temp")
+        """The job's private folder (input files between planning and upload, downloads and
+        results of a job without a state file), removed once neither the job nor its results
+        use it, or at exit."""
+        folder: TempFolder | None = self.__dict__.get("_temp")
         if folder is None:
-            folder = self._temp = Path(tempfile.mkdtemp(prefix="nebius-batch-"))
-            weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
-        return folder
+            folder = self._temp = TempFolder()
+        return folder.path
 
     # -- what a user reads ---------------------------------------------------------------------
 
@@ -354,7 +355,10 @@ class JobBase(Generic[C]):
 
     def _collect(self, downloads: list[tuple[BatchPartState, str, str, Path]]) -> BatchResults:
         """Read the downloaded files line by line and map every line to its input."""
-        collector = ResultCollector(self._state)
+        folder = downloads[0][3].parent if downloads else self._temp_folder()
+        parse = functools.partial(parse_body, self._state.endpoint)
+        store = ResultStore.create(folder / "results.sqlite", parse, self.__dict__.get("_temp"))
+        collector = ResultCollector(self._state, store)
         for part, kind, _, path in downloads:
             collector.add_path(path, part=part, kind=kind)
         results = collector.finish()
@@ -389,6 +393,14 @@ class JobBase(Generic[C]):
             return min(delay, left)
 
         return next_delay
+
+
+class TempFolder:
+    """A temporary folder, removed when this object is (or at exit)."""
+
+    def __init__(self) -> None:
+        self.path = Path(tempfile.mkdtemp(prefix="nebius-batch-"))
+        weakref.finalize(self, shutil.rmtree, self.path, ignore_errors=True)
 
 
 def found_in(page: Any, match: Callable[[Any], bool]) -> tuple[Any, str | None]:

@@ -1,9 +1,6 @@
-"""Batch results without I/O: read output and error files and map every line to its input.
-
-Nothing is lost: every input ends as a response or as an error that says why (an invalid
-request, a failed line, a batch that failed, expired or was cancelled, a line missing from the
-output, a malformed line). Lines whose ``custom_id`` cannot be recovered are counted in
-:attr:`BatchResults.unmatched_lines` and described in :attr:`BatchResults.notes`.
+"""What a batch job gives back, without I/O: one :class:`BatchItemResult` per input in
+:class:`BatchResults`, the job's :class:`BatchProgress`, and the batch errors. (:mod:`._store`
+reads the job's files into them.)
 
 :meth:`BatchResults.outputs` and :meth:`BatchResults.text_vectors` give one output or
 :class:`BatchItemError` per input (or per text), and :meth:`BatchInputsFailedError.check`
@@ -12,21 +9,15 @@ raises them together: the framework adapters build on these three.
 
 from __future__ import annotations
 
-import dataclasses
-import json
-import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar, cast, overload
 
-from pydantic import ValidationError
 from typing_extensions import Self
 
-from .._base import decode_base64_embedding
 from .._errors import NebiusError
-from ..types import BatchOutputLine, ChatCompletion, CreateEmbeddingResponse, Embedding
-from ._plan import EMBEDDINGS_ENDPOINT, BatchJobState, BatchPartState
+from ..types import ChatCompletion, CreateEmbeddingResponse
+from ._plan import BatchJobState
 
 __all__ = [
     "BatchFailedError",
@@ -36,12 +27,9 @@ __all__ = [
     "BatchNotFinishedError",
     "BatchProgress",
     "BatchResults",
-    "ResultCollector",
     "job_progress",
 ]
 
-MAX_NOTES = 50
-_CUSTOM_ID = re.compile(rb'"custom_id"\s*:\s*("(?:[^"\\]|\\.)*")')
 
 BatchResponse = ChatCompletion | CreateEmbeddingResponse
 T = TypeVar("T")
@@ -172,7 +160,9 @@ class BatchItemResult:
 
 
 class BatchResults(Sequence[BatchItemResult]):
-    """The results of a job, one per input, in input order.
+    """The results of a job, one per input, in input order. A job's results stay on disk (one
+    SQLite row per input, next to the state file or in the job's temporary folder) and are
+    read when asked for: by index, in order, or :meth:`chunks` at a time.
 
     Attributes:
         unmatched_lines: output or error lines whose ``custom_id`` could not be recovered.
@@ -180,7 +170,11 @@ class BatchResults(Sequence[BatchItemResult]):
     """
 
     def __init__(
-        self, items: list[BatchItemResult], *, unmatched_lines: int = 0, notes: list[str] | None
+        self,
+        items: Sequence[BatchItemResult],
+        *,
+        unmatched_lines: int = 0,
+        notes: list[str] | None,
     ) -> None:
         self._items = items
         self.unmatched_lines = unmatched_lines
@@ -191,6 +185,8 @@ class BatchResults(Sequence[BatchItemResult]):
     @overload
     def __getitem__(self, index: slice) -> list[BatchItemResult]: ...
     def __getitem__(self, index: int | slice) -> BatchItemResult | list[BatchItemResult]:
+        if isinstance(index, slice):
+            return list(self._items[index])
         return self._items[index]
 
     def __len__(self) -> int:
@@ -198,6 +194,15 @@ class BatchResults(Sequence[BatchItemResult]):
 
     def __iter__(self) -> Iterator[BatchItemResult]:
         return iter(self._items)
+
+    def chunks(self, size: int = 1_000) -> Iterator[list[BatchItemResult]]:
+        """The results in input order, ``size`` at a time: a job's results are read from disk
+        one chunk at a time (only that chunk in memory)."""
+        if hasattr(self._items, "chunks"):
+            yield from self._items.chunks(size)
+            return
+        for start in range(0, len(self._items), size):
+            yield list(self._items[start : start + size])
 
     def __repr__(self) -> str:
         return (
@@ -334,194 +339,3 @@ def job_progress(state: BatchJobState) -> BatchProgress:
         parts_done=sum(1 for part in state.parts if part.is_terminal),
         states=states,
     )
-
-
-class ResultCollector:
-    """Reads the files of a finished job, then fills in what is missing with the reason."""
-
-    def __init__(self, state: BatchJobState) -> None:
-        self._state = state
-        self._lookup = state.index_lookup()
-        self._items: list[BatchItemResult | None] = [None] * state.total
-        self.unmatched_lines = 0
-        self.notes: list[str] = []
-        self._notes_dropped = 0
-
-    def add_file(self, content: bytes, *, part: BatchPartState, kind: str) -> None:
-        """Read one output or error file (``kind`` names it in notes) of ``part``."""
-        self._add_lines(content.splitlines(), part=part, kind=kind)
-
-    def add_path(self, path: Path, *, part: BatchPartState, kind: str) -> None:
-        """Read one downloaded output or error file line by line (never whole in memory)."""
-        with open(path, "rb") as lines:
-            self._add_lines(lines, part=part, kind=kind)
-
-    def _add_lines(self, lines: Iterable[bytes], *, part: BatchPartState, kind: str) -> None:
-        for number, raw in enumerate(lines, start=1):
-            text = raw.strip()
-            if text:
-                self._add_line(text, part=part, where=f"{kind} file line {number}")
-
-    def _note(self, text: str) -> None:
-        if len(self.notes) < MAX_NOTES:
-            self.notes.append(text)
-        else:
-            self._notes_dropped += 1
-
-    def _add_line(self, text: bytes, *, part: BatchPartState, where: str) -> None:
-        batch = part.batch_id
-        try:
-            data = json.loads(text)
-        except ValueError:
-            self._malformed(_recover_custom_id(text), "is not valid JSON", part=part, where=where)
-            return
-        if not isinstance(data, dict):
-            self._malformed(None, "is not a JSON object", part=part, where=where)
-            return
-        try:
-            line = BatchOutputLine.model_validate(data)
-        except ValidationError as exc:
-            cid = data.get("custom_id")
-            recovered = cid if isinstance(cid, str) and cid else None
-            problem = f"does not have the batch line shape ({_short(exc)})"
-            self._malformed(recovered, problem, part=part, where=where)
-            return
-        index = self._index(line.custom_id, where=where)
-        if index is None:
-            return
-        outcome = line.outcome()
-        response: BatchResponse | None = None
-        error = outcome.error
-        if outcome.body is not None:
-            try:
-                response = _parse_body(self._state.endpoint, outcome.body)
-            except (ValidationError, ValueError, TypeError, KeyError) as exc:
-                error = f"the response in the batch output could not be read ({_short(exc)})"
-        self._set(
-            BatchItemResult(
-                index=index,
-                custom_id=line.custom_id,
-                response=response,
-                error=error,
-                status_code=outcome.status_code,
-                batch_id=batch,
-            ),
-            where=where,
-        )
-
-    def _index(self, custom_id: str, *, where: str) -> int | None:
-        index = self._state.index_of(custom_id, self._lookup)
-        if index is None:
-            self.unmatched_lines += 1
-            self._note(f"{where}: custom_id {custom_id!r} is not one of this job's requests")
-        return index
-
-    def _malformed(
-        self, custom_id: str | None, problem: str, *, part: BatchPartState, where: str
-    ) -> None:
-        if custom_id is None:
-            self.unmatched_lines += 1
-            self._note(f"{where} {problem} and its custom_id cannot be recovered")
-            return
-        index = self._index(custom_id, where=where)
-        if index is not None:
-            error = f"its line in the batch output {problem} ({where})"
-            self._set(
-                BatchItemResult(index, custom_id, error=error, batch_id=part.batch_id),
-                where=where,
-            )
-
-    def _set(self, item: BatchItemResult, *, where: str) -> None:
-        first = self._items[item.index]
-        if first is None:
-            self._items[item.index] = item
-            return
-        note = f"custom_id {item.custom_id!r} appeared more than once; the first line was kept"
-        self._note(f"{where}: {note}")
-        if first.note is None:
-            self._items[item.index] = dataclasses.replace(first, note=note)
-
-    def finish(self) -> BatchResults:
-        """Fill every input without a line with the reason, and return the results."""
-        for index, reason in self._state.invalid.items():
-            error = f"invalid, so never sent: {reason}"
-            self._items[index] = BatchItemResult(index, self._state.custom_id(index), error=error)
-        for part in self._state.parts:
-            for position, index in enumerate(part.indices()):
-                if self._items[index] is None:
-                    reason = _missing_reason(part, part.line_errors.get(position + 1))
-                    self._items[index] = BatchItemResult(
-                        index, self._state.custom_id(index), error=reason, batch_id=part.batch_id
-                    )
-        for index, item in enumerate(self._items):  # an input no part holds: a corrupt state
-            if item is None:
-                self._items[index] = BatchItemResult(
-                    index, self._state.custom_id(index), error="the job's state lost this request"
-                )
-        if self._notes_dropped:
-            self.notes.append(f"... and {self._notes_dropped} more notes")
-        items = [item for item in self._items if item is not None]
-        return BatchResults(items, unmatched_lines=self.unmatched_lines, notes=self.notes)
-
-
-def _missing_reason(part: BatchPartState, line_error: str | None) -> str:
-    batch = part.batch_id
-    state = part.state
-    if part.cancelled_before_submit:
-        return "the job was cancelled before this request's batch was submitted"
-    if part.submit_error is not None:
-        return f"this request's batch could not be submitted: {part.submit_error}"
-    if line_error:
-        return f"batch {batch} rejected this request: {line_error}"
-    details = f": {part.errors}" if part.errors else ""
-    if state == "completed":
-        return f"missing from the output of batch {batch} (no output or error line)"
-    if state == "failed":
-        return f"batch {batch} failed{details}"
-    if state == "expired":
-        return f"batch {batch} expired before this request ran"
-    if state == "cancelled":
-        return f"batch {batch} was cancelled before this request ran"
-    return f"batch {batch} has not finished (state {state})"
-
-
-def _recover_custom_id(text: bytes) -> str | None:
-    match = _CUSTOM_ID.search(text)
-    if match is None:
-        return None
-    try:
-        value = json.loads(match.group(1))
-    except ValueError:
-        return None
-    return value if isinstance(value, str) else None
-
-
-def _short(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return f"{exc.error_count()} invalid fields in {exc.title}"
-    return f"{type(exc).__name__}: {str(exc)[:200]}"
-
-
-def _parse_body(endpoint: str, body: dict[str, Any]) -> BatchResponse:
-    if endpoint != EMBEDDINGS_ENDPOINT:
-        if not isinstance(body.get("choices"), list):
-            raise ValueError("the reply has no choices")
-        return ChatCompletion.model_validate(body)
-    data = []
-    for position, item in enumerate(body["data"]):
-        vector = item["embedding"]
-        if isinstance(vector, str):
-            vector = decode_base64_embedding(vector)
-        elif not isinstance(vector, list):
-            raise TypeError("an embedding is neither a list nor base64")
-        data.append(
-            Embedding.model_construct(
-                object=item.get("object", "embedding"),
-                index=int(item.get("index", position)),
-                embedding=[float(x) for x in vector],
-            )
-        )
-    meta = {key: value for key, value in body.items() if key != "data"}
-    result = CreateEmbeddingResponse.model_validate({**meta, "data": []})
-    result.data = data
-    return result

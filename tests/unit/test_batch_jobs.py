@@ -13,6 +13,7 @@ import base64
 import gc
 import json
 import re
+import tracemalloc
 from array import array
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -702,7 +703,8 @@ def test_a_cut_that_outlasts_the_retries_is_a_connection_error_and_leaves_no_res
             job.wait()
         assert [p.name for p in (tmp_path / "job.json.files").iterdir()] == ["file-1.part"]
         assert job.results().ok  # the next try downloads the whole file again
-    assert sorted(p.name for p in (tmp_path / "job.json.files").iterdir()) == ["file-1.jsonl"]
+    files = sorted(p.name for p in (tmp_path / "job.json.files").iterdir())
+    assert files == ["file-1.jsonl", "results.sqlite"]
 
 
 def test_results_already_on_disk_are_read_again_not_downloaded_again(tmp_path: Path) -> None:
@@ -719,6 +721,42 @@ def test_results_already_on_disk_are_read_again_not_downloaded_again(tmp_path: P
     assert again.contents() == resumed.contents() == first.contents()
     assert api.count("GET", "/files/{file}/content") == downloads
     assert (api.count("POST", "/files"), api.count("POST", "/batches")) == (3, 3)
+
+
+def test_results_live_on_disk_read_in_input_order_by_chunks_or_by_index(tmp_path: Path) -> None:
+    api = FakeBatchAPI()
+    state_path = tmp_path / "job.json"
+    with api.client() as client:
+        results = run_batch(client, _prompts(25), state_path=state_path, max_requests_per_file=7)
+    assert (tmp_path / "job.json.files" / "results.sqlite").is_file()
+    chunks = list(results.chunks(10))
+    assert [len(chunk) for chunk in chunks] == [10, 10, 5]
+    assert [item.index for chunk in chunks for item in chunk] == list(range(25))
+    assert results[7].response.choices[0].message.content == "echo: q7"  # type: ignore[union-attr]
+    assert results[-1].index == 24 and [item.index for item in results[3:5]] == [3, 4]
+    with pytest.raises(IndexError):
+        results[25]
+    assert results.contents() == [f"echo: q{i}" for i in range(25)] and len(results) == 25
+
+
+def test_the_results_keep_no_reply_in_memory(tmp_path: Path) -> None:
+    api = FakeBatchAPI()
+    state_path = tmp_path / "job.json"
+    with api.client() as client:
+        run_batch(client, _prompts(2_000), state_path=state_path, sleep=lambda _: None)
+        gc.collect()
+        tracemalloc.start()
+        try:
+            results = BatchJob.resume(client, state_path).results()  # read again from disk
+            gc.collect()
+            on_disk = tracemalloc.get_traced_memory()[0]
+            items = list(results)
+            in_memory = tracemalloc.get_traced_memory()[0] - on_disk
+        finally:
+            tracemalloc.stop()
+    assert len(items) == 2_000 and api.count("GET", "/files/{file}/content") == 1
+    assert in_memory > 2_000 * 1_000  # the replies, once taken out of the store
+    assert on_disk < 100_000  # the results themselves: a handle on the file, no reply
 
 
 # -- polling, progress, timeouts ----------------------------------------------------------------
