@@ -17,20 +17,17 @@ Example::
     replies = batch_inference(llm, ["What is 2+2?", "Name a prime."], progress_bar=True)
     tools = batch_inference(llm.bind_tools([get_weather], tool_choice="get_weather"), prompts)
 
-``state_path="job.json"`` keeps the job's state in a file: calling again with the same path
-(even from another process) picks the saved job up instead of submitting it again. For
-finer control (submit now, ``cancel()``, wait later) use :class:`ChatBatchJob`.
-:class:`AsyncChatBatchJob`, :func:`abatch_inference` and :func:`aembed_documents_batch` are
-the async twins. ``ChatNebius.batch_inference`` and ``NebiusEmbeddings.embed_documents_batch``
-are shortcuts to the functions here.
+``state_path="job.json"`` keeps the job's state in a file: the same call run again (even from
+another process, after a crash) picks the saved job up instead of submitting it again; other
+inputs raise ``BatchStateError``. For finer control (submit now, ``cancel()``, wait later) use
+:class:`ChatBatchJob`. :class:`AsyncChatBatchJob`, :func:`abatch_inference` and
+:func:`aembed_documents_batch` are the async twins.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from langchain_core.exceptions import ModelError
 from langchain_core.language_models import LanguageModelInput
@@ -43,23 +40,15 @@ from nebius_inference.batch import (
     CHAT_ENDPOINT,
     EMBEDDINGS_ENDPOINT,
     AsyncBatchJob,
-    AsyncBatchJobAdapter,
     BatchInputsFailedError,
     BatchItemError,
     BatchItemResult,
     BatchJob,
-    BatchJobAdapter,
     BatchJobState,
     BatchOptions,
+    BatchProgress,
     BatchResults,
     ProgressCallback,
-    check_job_endpoint,
-    convert_results,
-    open_embedding_job,
-    state_to_resume,
-)
-from nebius_inference.batch import (
-    vectors_from_results as vectors_per_text,
 )
 from nebius_inference.types import ChatCompletion
 
@@ -72,8 +61,12 @@ from ._batch_convert import (
     resolve_chat_model,
 )
 from ._errors import translate_errors
-from .chat_models import ChatNebius
-from .embeddings import NebiusEmbeddings
+
+if TYPE_CHECKING:
+    import os
+
+    from .chat_models import ChatNebius
+    from .embeddings import NebiusEmbeddings
 
 __all__ = [
     "AsyncChatBatchJob",
@@ -93,9 +86,6 @@ __all__ = [
 ]
 
 J = TypeVar("J", BatchJob, AsyncBatchJob)
-StatePath = str | os.PathLike[str]
-_RESUME_WITH = {CHAT_ENDPOINT: "batch_inference", EMBEDDINGS_ENDPOINT: "embed_documents_batch"}
-"""The function that resumes each kind of job, named when a state file is of the other kind."""
 
 
 # ============================================================================================
@@ -104,9 +94,9 @@ _RESUME_WITH = {CHAT_ENDPOINT: "batch_inference", EMBEDDINGS_ENDPOINT: "embed_do
 
 
 class NebiusBatchItemError(BatchItemError, ModelError):
-    """One input of a batch job has no result (the API rejected its line, its batch failed,
-    expired or was cancelled, its output line was missing or unreadable...); a LangChain
-    ``ModelError``.
+    """One input of a batch job has no result (it was invalid, the API rejected its line, its
+    batch failed, expired or was cancelled, its output line was missing or unreadable...); a
+    LangChain ``ModelError``.
 
     Attributes: ``reason``, ``index``, ``custom_id``, ``status_code``, ``batch_id``, as
     :class:`nebius_inference.batch.BatchItemError` documents them.
@@ -131,8 +121,8 @@ class NebiusBatchError(BatchInputsFailedError, ModelError):
 
 def chat_outputs(
     chat: ChatNebius, state: BatchJobState, results: BatchResults
-) -> list[AIMessage | NebiusBatchItemError]:
-    """One ``AIMessage`` or error per input of a finished chat job."""
+) -> list[AIMessage | BatchItemError]:
+    """One ``AIMessage`` or :class:`NebiusBatchItemError` per input of a finished chat job."""
     models = [""] * state.total
     for part in state.parts:
         for index in part.indices():
@@ -146,7 +136,7 @@ def chat_outputs(
             chat, item.response, model=models[item.index], message_id=message_id
         )
 
-    return convert_results(results, convert, item_error_class=NebiusBatchItemError)
+    return results.outputs(convert, error_class=NebiusBatchItemError)
 
 
 def vectors_from_results(
@@ -154,13 +144,10 @@ def vectors_from_results(
 ) -> list[list[float]]:
     """The vectors of a finished embeddings job, one per text, in order; raises
     :class:`NebiusBatchError` (every text's vector or error in ``outputs``) if any failed."""
-    return vectors_per_text(
-        results,
-        texts_per_request=texts_per_request,
-        total=total,
-        item_error_class=NebiusBatchItemError,
-        job_error_class=NebiusBatchError,
+    outputs = results.text_vectors(
+        texts_per_request=texts_per_request, total=total, error_class=NebiusBatchItemError
     )
+    return NebiusBatchError.check(outputs, results)
 
 
 # ============================================================================================
@@ -169,13 +156,11 @@ def vectors_from_results(
 
 
 class _ChatJob(Generic[J]):
-    """The LangChain half of both chat job classes: planning, resuming, the conversion. The
-    rest (``submit``, ``poll``, ``cancel``, ``wait``...) is the core's ``BatchJobAdapter``."""
+    """What both chat job classes share: the core job, the chat model, the callback reporter."""
 
-    _chat: ChatNebius
     _job: J
-    _job_error_class: ClassVar[type[BatchInputsFailedError]] = NebiusBatchError
-    _reporter: BatchRunReporter | None = None
+    _chat: ChatNebius
+    _reporter: BatchRunReporter | None
 
     def __init__(
         self,
@@ -191,15 +176,15 @@ class _ChatJob(Generic[J]):
         options["endpoint"] = CHAT_ENDPOINT
         core, client = self._core(calls.chat)
         with translate_errors():
-            job = core(client, calls.bodies(), sleep=sleep, **options)
-        self._chat, self._job = calls.chat, job
+            self._job = core(client, calls.bodies(), sleep=sleep, **options)
+        self._chat = calls.chat
         self._reporter = BatchRunReporter(model, calls, config=config)
 
     @classmethod
     def resume(
         cls,
         model: Runnable[Any, Any],
-        state_path: StatePath,
+        state_path: str | os.PathLike[str],
         *,
         inputs: Sequence[LanguageModelInput] | None = None,
         stop: list[str] | None = None,
@@ -210,84 +195,66 @@ class _ChatJob(Generic[J]):
     ) -> Self:
         """Pick a saved job up; nothing already uploaded or created is sent again.
 
-        ``inputs`` (the same, in the same order) are needed only if the job stopped before
-        every file was uploaded; when given, they are checked against the saved job, and the
-        callback handlers hear of each input's run (without them there are no messages to
-        report).
+        With ``inputs`` (the same, in the same order) this is the job a new one with this
+        ``state_path`` resumes, and the callback handlers hear of each input's run; without
+        them it needs every file uploaded already, and there are no messages to report.
         """
+        if inputs is not None:
+            return cls(
+                model,
+                inputs,
+                stop=stop,
+                config=config,
+                sleep=sleep,
+                state_path=state_path,
+                poll_interval=poll_interval,
+                max_poll_interval=max_poll_interval,
+            )
         chat, _ = resolve_chat_model(model)
-        check_job_endpoint(state_path, CHAT_ENDPOINT, resume_with=_RESUME_WITH)
-        calls = None if inputs is None else ChatCalls.of(model, inputs, stop=stop)
         core, client = cls._core(chat)
+        wrapper = cls.__new__(cls)
         with translate_errors():
-            job = core.resume(
+            wrapper._job = core.resume(
                 client,
                 state_path,
-                requests=None if calls is None else calls.bodies(),
+                endpoint=CHAT_ENDPOINT,
                 poll_interval=poll_interval,
                 max_poll_interval=max_poll_interval,
                 sleep=sleep,
             )
-        wrapper = cls.__new__(cls)
-        wrapper._chat, wrapper._job = chat, job
-        if calls is not None:
-            wrapper._reporter = BatchRunReporter(model, calls, config=config)
+        wrapper._chat, wrapper._reporter = chat, None
         return wrapper
-
-    @classmethod
-    def open(
-        cls,
-        model: Runnable[Any, Any],
-        inputs: Sequence[LanguageModelInput],
-        *,
-        stop: list[str] | None = None,
-        config: RunnableConfig | None = None,
-        resume: bool = True,
-        sleep: Any = None,
-        **options: Unpack[BatchOptions],
-    ) -> Self:
-        """A new job; or, if ``resume`` and ``state_path`` names an existing state file, the
-        job saved there (``inputs`` must be the same; the saved job's file limits apply)."""
-        saved = state_to_resume(options, resume)
-        if saved is not None:
-            path, poll, most = saved
-            return cls.resume(
-                model,
-                path,
-                inputs=inputs,
-                stop=stop,
-                config=config,
-                sleep=sleep,
-                poll_interval=poll,
-                max_poll_interval=most,
-            )
-        return cls(model, inputs, stop=stop, config=config, sleep=sleep, **options)
 
     @staticmethod
     def _core(chat: ChatNebius) -> tuple[type[J], Any]:
         """The core job class and the client it sends with."""
         raise NotImplementedError
 
+    @property
+    def job(self) -> J:
+        """The ``nebius_inference.batch`` job doing the work: ``job_id``, ``state_path``,
+        ``batch_ids``, ``state``..."""
+        return self._job
+
+    @property
+    def progress(self) -> BatchProgress:
+        """Progress as of the last poll (no request is sent)."""
+        return self._job.progress
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._chat.model_name!r}, {self._job!r})"
 
-    def _calls(self) -> AbstractContextManager[None]:
-        """Every call to the core job raises LangChain's twins of the core's errors."""
-        return translate_errors()
 
-    def _convert(self, results: BatchResults) -> list[AIMessage | NebiusBatchItemError]:
-        return chat_outputs(self._chat, self._job.state, results)
-
-    def _report(self, outputs: Sequence[AIMessage | BatchItemError]) -> None:
-        if self._reporter is not None:
-            self._reporter.report(outputs)
-
-    async def _areport(self, outputs: Sequence[AIMessage | BatchItemError]) -> None:
-        if self._reporter is not None:
-            await self._reporter.areport(outputs)
+def _finish(
+    outputs: list[AIMessage | BatchItemError], results: BatchResults, return_exceptions: bool
+) -> list[AIMessage]:
+    """Typed as ``Runnable.batch`` is: with ``return_exceptions`` a slot may hold an error."""
+    if return_exceptions:
+        return outputs  # type: ignore[return-value]
+    return NebiusBatchError.check(outputs, results)
 
 
-class ChatBatchJob(_ChatJob[BatchJob], BatchJobAdapter[AIMessage]):
+class ChatBatchJob(_ChatJob[BatchJob]):
     """A batch job of ``ChatNebius`` inputs: ``submit()``, ``wait()``, ``cancel()``.
 
     Args:
@@ -299,8 +266,9 @@ class ChatBatchJob(_ChatJob[BatchJob], BatchJobAdapter[AIMessage]):
             (its reply with its usage, or its error).
         sleep: how to wait between polls (default ``time.sleep``).
         options: the core job's options: ``state_path`` (a JSON file rewritten at every
-            step, for :meth:`resume`), ``poll_interval``, ``max_poll_interval``,
-            ``max_requests_per_file``, ``max_bytes_per_file``, ``metadata``, ``custom_ids``.
+            step; if it exists, the job saved there is resumed), ``poll_interval``,
+            ``max_poll_interval``, ``max_requests_per_file``, ``max_bytes_per_file``,
+            ``metadata``, ``custom_ids``, ``refuse_invalid``.
 
     Construction builds and checks every request; it sends nothing. ``wait()`` returns one
     ``AIMessage`` per input, in order; if an input failed it raises :class:`NebiusBatchError`
@@ -312,13 +280,87 @@ class ChatBatchJob(_ChatJob[BatchJob], BatchJobAdapter[AIMessage]):
     def _core(chat: ChatNebius) -> tuple[type[BatchJob], Any]:
         return BatchJob, chat._get_client()
 
+    def submit(self) -> Self:
+        """Upload the files and create the batches not yet created; safe to call again."""
+        with translate_errors():
+            self._job.submit()
+        return self
 
-class AsyncChatBatchJob(_ChatJob[AsyncBatchJob], AsyncBatchJobAdapter[AIMessage]):
+    def poll(self) -> BatchProgress:
+        """Ask the API once about every unfinished batch."""
+        with translate_errors():
+            return self._job.poll()
+
+    def cancel(self) -> BatchProgress:
+        """Cancel the unfinished batches; ``wait()`` then says which inputs did not run."""
+        with translate_errors():
+            return self._job.cancel()
+
+    def wait(
+        self,
+        *,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        progress_bar: bool = False,
+        return_exceptions: bool = False,
+    ) -> list[AIMessage]:
+        """Submit if needed, poll until every batch is done, and return one ``AIMessage`` per
+        input, in order (a finished job's results are downloaded once).
+
+        After ``timeout`` seconds raises ``BatchNotFinishedError`` (the batches keep running;
+        wait again or resume later). ``on_progress`` is called after each poll;
+        ``progress_bar`` shows a bar (tqdm if installed, else a line on stderr).
+        """
+        with translate_errors():
+            results = self._job.wait(
+                timeout=timeout, on_progress=on_progress, progress_bar=progress_bar
+            )
+        outputs = chat_outputs(self._chat, self._job.state, results)
+        if self._reporter is not None:
+            self._reporter.report(outputs)
+        return _finish(outputs, results, return_exceptions)
+
+
+class AsyncChatBatchJob(_ChatJob[AsyncBatchJob]):
     """The async twin of :class:`ChatBatchJob` (``sleep`` is awaited between polls)."""
 
     @staticmethod
     def _core(chat: ChatNebius) -> tuple[type[AsyncBatchJob], Any]:
         return AsyncBatchJob, chat._get_async_client()
+
+    async def submit(self) -> Self:
+        """Upload the files and create the batches not yet created; safe to call again."""
+        with translate_errors():
+            await self._job.submit()
+        return self
+
+    async def poll(self) -> BatchProgress:
+        """Ask the API once about every unfinished batch."""
+        with translate_errors():
+            return await self._job.poll()
+
+    async def cancel(self) -> BatchProgress:
+        """Cancel the unfinished batches; ``wait()`` then says which inputs did not run."""
+        with translate_errors():
+            return await self._job.cancel()
+
+    async def wait(
+        self,
+        *,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        progress_bar: bool = False,
+        return_exceptions: bool = False,
+    ) -> list[AIMessage]:
+        """See :meth:`ChatBatchJob.wait`; async callback handlers are awaited."""
+        with translate_errors():
+            results = await self._job.wait(
+                timeout=timeout, on_progress=on_progress, progress_bar=progress_bar
+            )
+        outputs = chat_outputs(self._chat, self._job.state, results)
+        if self._reporter is not None:
+            await self._reporter.areport(outputs)
+        return _finish(outputs, results, return_exceptions)
 
 
 # ============================================================================================
@@ -333,7 +375,6 @@ def batch_inference(
     stop: list[str] | None = None,
     config: RunnableConfig | None = None,
     return_exceptions: bool = False,
-    resume: bool = True,
     timeout: float | None = None,
     on_progress: ProgressCallback | None = None,
     progress_bar: bool = False,
@@ -352,18 +393,18 @@ def batch_inference(
         return_exceptions: put a failed input's :class:`NebiusBatchItemError` in its place
             (as ``Runnable.batch(return_exceptions=True)`` does) instead of raising
             :class:`NebiusBatchError` once the job is done.
-        resume: if ``state_path`` names an existing state file, pick that job up (the same
-            inputs are expected) instead of submitting a new one; ``False`` overwrites it.
         timeout: seconds to wait; then ``BatchNotFinishedError`` (the job keeps running).
         on_progress: called with a ``BatchProgress`` after every poll.
         progress_bar: show progress (tqdm if installed, else a line on stderr).
-        options: ``state_path``, ``poll_interval``, ``max_poll_interval``,
-            ``max_requests_per_file``, ``max_bytes_per_file``, ``metadata``, ``custom_ids``.
+        options: ``state_path`` (if the file exists, the job saved there is resumed: the same
+            inputs are expected), ``poll_interval``, ``max_poll_interval``,
+            ``max_requests_per_file``, ``max_bytes_per_file``, ``metadata``, ``custom_ids``,
+            ``refuse_invalid``.
 
     For ``cancel()``, submitting now and waiting later, or your own ``sleep``, use
     :class:`ChatBatchJob`.
     """
-    job = ChatBatchJob.open(model, inputs, stop=stop, config=config, resume=resume, **options)
+    job = ChatBatchJob(model, inputs, stop=stop, config=config, **options)
     return job.wait(
         timeout=timeout,
         on_progress=on_progress,
@@ -379,14 +420,13 @@ async def abatch_inference(
     stop: list[str] | None = None,
     config: RunnableConfig | None = None,
     return_exceptions: bool = False,
-    resume: bool = True,
     timeout: float | None = None,
     on_progress: ProgressCallback | None = None,
     progress_bar: bool = False,
     **options: Unpack[BatchOptions],
 ) -> list[AIMessage]:
     """The async twin of :func:`batch_inference`."""
-    job = AsyncChatBatchJob.open(model, inputs, stop=stop, config=config, resume=resume, **options)
+    job = AsyncChatBatchJob(model, inputs, stop=stop, config=config, **options)
     return await job.wait(
         timeout=timeout,
         on_progress=on_progress,
@@ -400,7 +440,6 @@ def embed_documents_batch(
     texts: Sequence[str],
     *,
     texts_per_request: int = 1,
-    resume: bool = True,
     timeout: float | None = None,
     on_progress: ProgressCallback | None = None,
     progress_bar: bool = False,
@@ -415,12 +454,10 @@ def embed_documents_batch(
     """
     if not texts:
         return []
+    options["endpoint"] = EMBEDDINGS_ENDPOINT
     with translate_errors():
-        client = embeddings._get_client()
         requests = embedding_batch_requests(embeddings, texts, texts_per_request=texts_per_request)
-        job = open_embedding_job(
-            BatchJob, client, requests, options, resume=resume, resume_with=_RESUME_WITH
-        )
+        job = BatchJob(embeddings._get_client(), requests, **options)
         results = job.wait(timeout=timeout, on_progress=on_progress, progress_bar=progress_bar)
     return vectors_from_results(results, texts_per_request=texts_per_request, total=len(texts))
 
@@ -430,7 +467,6 @@ async def aembed_documents_batch(
     texts: Sequence[str],
     *,
     texts_per_request: int = 1,
-    resume: bool = True,
     timeout: float | None = None,
     on_progress: ProgressCallback | None = None,
     progress_bar: bool = False,
@@ -439,12 +475,10 @@ async def aembed_documents_batch(
     """The async twin of :func:`embed_documents_batch`."""
     if not texts:
         return []
+    options["endpoint"] = EMBEDDINGS_ENDPOINT
     with translate_errors():
-        client = embeddings._get_async_client()
         requests = embedding_batch_requests(embeddings, texts, texts_per_request=texts_per_request)
-        job = open_embedding_job(
-            AsyncBatchJob, client, requests, options, resume=resume, resume_with=_RESUME_WITH
-        )
+        job = AsyncBatchJob(embeddings._get_async_client(), requests, **options)
         results = await job.wait(
             timeout=timeout, on_progress=on_progress, progress_bar=progress_bar
         )

@@ -393,27 +393,6 @@ class ChatNebius(NebiusClientMixin, BaseChatModel):
                     if generation is not None:
                         yield generation
 
-    # -- Batch API (see langchain_nebius.batch) ----------------------------------------------
-
-    def batch_inference(
-        self, inputs: Sequence[LanguageModelInput], **kwargs: Any
-    ) -> list[AIMessage]:
-        """Run ``inputs`` through the Batch API: one ``AIMessage`` per input, in order, as
-        ``invoke`` returns it. Options are :func:`langchain_nebius.batch.batch_inference`'s
-        (``state_path``, ``progress_bar``, ``return_exceptions``...); to batch with bound
-        tools, pass ``llm.bind_tools(...)`` to that function."""
-        from .batch import batch_inference
-
-        return batch_inference(self, inputs, **kwargs)
-
-    async def abatch_inference(
-        self, inputs: Sequence[LanguageModelInput], **kwargs: Any
-    ) -> list[AIMessage]:
-        """The async twin of :meth:`batch_inference`."""
-        from .batch import abatch_inference
-
-        return await abatch_inference(self, inputs, **kwargs)
-
     # -- tools and structured output ---------------------------------------------------------
 
     @override

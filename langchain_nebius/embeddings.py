@@ -95,16 +95,3 @@ class NebiusEmbeddings(NebiusClientMixin, Embeddings):
     async def aembed_query(self, text: str) -> list[float]:
         """Embed one text (native async)."""
         return (await self.aembed_documents([text]))[0]
-
-    def embed_documents_batch(self, texts: list[str], **kwargs: Any) -> list[list[float]]:
-        """Embed ``texts`` through the Batch API, in order; options are
-        :func:`langchain_nebius.batch.embed_documents_batch`'s (``state_path``, ...)."""
-        from .batch import embed_documents_batch
-
-        return embed_documents_batch(self, texts, **kwargs)
-
-    async def aembed_documents_batch(self, texts: list[str], **kwargs: Any) -> list[list[float]]:
-        """The async twin of :meth:`embed_documents_batch`."""
-        from .batch import aembed_documents_batch
-
-        return await aembed_documents_batch(self, texts, **kwargs)

@@ -16,19 +16,17 @@ Example::
     responses = batch_inference(llm, [[ChatMessage(role="user", content="Hi")], "Name a prime."])
     calls = batch_inference(llm, prompts, tools=[weather_tool], tool_required=True)
 
-``state_path="job.json"`` keeps the job's state in a file: calling again with the same path
-(even from another process) picks the saved job up instead of submitting it again. For
-finer control (submit now, ``cancel()``, wait later) use :class:`ChatBatchJob`. The async
-twins are :class:`AsyncChatBatchJob`, :func:`abatch_inference` and
-:func:`abatch_text_embeddings`; ``NebiusLLM.batch_inference`` and
-``NebiusEmbedding.batch_text_embeddings`` are shortcuts to the functions here.
+``state_path="job.json"`` keeps the job's state in a file: the same call run again (even from
+another process, after a crash) picks the saved job up instead of submitting it again; other
+inputs raise ``BatchStateError``. For finer control (submit now, ``cancel()``, wait later) use
+:class:`ChatBatchJob`. The async twins are :class:`AsyncChatBatchJob`,
+:func:`abatch_inference` and :func:`abatch_text_embeddings`.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from llama_index.core.base.llms.types import ChatResponse
 from typing_extensions import Self, Unpack
@@ -37,30 +35,27 @@ from nebius_inference.batch import (
     CHAT_ENDPOINT,
     EMBEDDINGS_ENDPOINT,
     AsyncBatchJob,
-    AsyncBatchJobAdapter,
     BatchInputsFailedError,
     BatchItemError,
     BatchItemResult,
     BatchJob,
-    BatchJobAdapter,
     BatchOptions,
+    BatchProgress,
     BatchResults,
     ProgressCallback,
-    check_job_endpoint,
-    convert_results,
-    open_embedding_job,
-    state_to_resume,
-    vectors_from_results,
 )
 from nebius_inference.types import ChatCompletion
 
 from ._batch_convert import ChatCall, ChatInput, ChatRequests, embedding_batch_requests
 from ._batch_events import report_batch_chats
-from .embeddings import NebiusEmbedding
-from .llms import NebiusLLM
 
 if TYPE_CHECKING:
+    import os
+
     from llama_index.core.tools.types import BaseTool
+
+    from .embeddings import NebiusEmbedding
+    from .llms import NebiusLLM
 
 __all__ = [
     "AsyncChatBatchJob",
@@ -79,9 +74,6 @@ __all__ = [
 ]
 
 J = TypeVar("J", BatchJob, AsyncBatchJob)
-StatePath = str | os.PathLike[str]
-_RESUME_WITH = {CHAT_ENDPOINT: "batch_inference", EMBEDDINGS_ENDPOINT: "batch_text_embeddings"}
-"""The function that resumes each kind of job, named when a state file is of the other kind."""
 
 
 # ============================================================================================
@@ -90,8 +82,8 @@ _RESUME_WITH = {CHAT_ENDPOINT: "batch_inference", EMBEDDINGS_ENDPOINT: "batch_te
 
 
 NebiusBatchItemError = BatchItemError
-"""One input of a batch job has no result (the API rejected its line, its batch failed,
-expired or was cancelled, its output line was missing or unreadable...): the core's
+"""One input of a batch job has no result (it was invalid, the API rejected its line, its batch
+failed, expired or was cancelled, its output line was missing or unreadable...): the core's
 :class:`nebius_inference.batch.BatchItemError` (``reason``, ``index``, ``custom_id``,
 ``status_code``, ``batch_id``)."""
 
@@ -102,7 +94,7 @@ NebiusBatchError = BatchInputsFailedError
 
 
 # ============================================================================================
-# Results in: responses
+# Results in: responses and vectors
 # ============================================================================================
 
 
@@ -112,11 +104,29 @@ def chat_outputs(
     """One ``ChatResponse`` or error per input of a finished chat job."""
 
     def convert(item: BatchItemResult) -> ChatResponse:
-        return requests.response(cast("ChatCompletion", item.response))
+        if not isinstance(item.response, ChatCompletion):
+            raise TypeError("the reply is not a chat completion")
+        return requests.response(item.response)
 
-    return convert_results(
-        results, convert, item_error_class=NebiusBatchItemError, expect=ChatCompletion
-    )
+    return results.outputs(convert)
+
+
+def vectors_from_results(
+    results: BatchResults, *, texts_per_request: int, total: int
+) -> list[list[float]]:
+    """The vectors of a finished embeddings job, one per text, in order; raises
+    :class:`NebiusBatchError` (every text's vector or error in ``outputs``) if any failed."""
+    outputs = results.text_vectors(texts_per_request=texts_per_request, total=total)
+    return NebiusBatchError.check(outputs, results)
+
+
+def _finish(
+    outputs: list[ChatResponse | BatchItemError], results: BatchResults, return_exceptions: bool
+) -> list[ChatResponse]:
+    """With ``return_exceptions`` a slot may hold an error, as in ``Runnable.batch``."""
+    if return_exceptions:
+        return outputs  # type: ignore[return-value]
+    return NebiusBatchError.check(outputs, results)
 
 
 # ============================================================================================
@@ -125,8 +135,8 @@ def chat_outputs(
 
 
 class _ChatJob(Generic[J]):
-    """The LlamaIndex half of both chat job classes: planning, resuming, the conversion. The
-    rest (``submit``, ``poll``, ``cancel``, ``wait``...) is the core's ``BatchJobAdapter``."""
+    """What both chat job classes share: the core job, how requests are built and read back,
+    and the calls to report."""
 
     _requests: ChatRequests
     _job: J
@@ -157,7 +167,7 @@ class _ChatJob(Generic[J]):
     def resume(
         cls,
         llm: NebiusLLM,
-        state_path: StatePath,
+        state_path: str | os.PathLike[str],
         *,
         inputs: Sequence[ChatInput] | None = None,
         tools: Sequence[BaseTool] | None = None,
@@ -171,85 +181,65 @@ class _ChatJob(Generic[J]):
         """Pick a saved job up; nothing already uploaded or created is sent again.
 
         Pass the job's ``tools``/``allow_parallel_tool_calls`` again so replies are read
-        the same way. ``inputs`` (the same, in the same order) are needed only if the job
-        stopped before every file was uploaded; when given, they are checked.
+        the same way. With ``inputs`` (the same, in the same order) this is the job a new one
+        with this ``state_path`` resumes; without them it needs every file uploaded already.
         """
-        check_job_endpoint(state_path, CHAT_ENDPOINT, resume_with=_RESUME_WITH)
-        spec = ChatRequests(
-            llm, dict(llm_kwargs or {}), tools, tool_required, allow_parallel_tool_calls
-        )
-        calls = None if inputs is None else spec.calls(inputs)
-        bodies = None if calls is None else spec.bodies_of(calls)
-        core, client = cls._core(llm)
-        job = core.resume(
-            client,
-            state_path,
-            requests=bodies,
-            poll_interval=poll_interval,
-            max_poll_interval=max_poll_interval,
-            sleep=sleep,
-        )
-        wrapper = cls.__new__(cls)
-        wrapper._requests, wrapper._job, wrapper._calls_made = spec, job, calls
-        return wrapper
-
-    @classmethod
-    def open(
-        cls,
-        llm: NebiusLLM,
-        inputs: Sequence[ChatInput],
-        *,
-        resume: bool = True,
-        tools: Sequence[BaseTool] | None = None,
-        tool_required: bool = False,
-        allow_parallel_tool_calls: bool = False,
-        llm_kwargs: Mapping[str, Any] | None = None,
-        **options: Unpack[BatchOptions],
-    ) -> Self:
-        """A new job; or, if ``resume`` and ``state_path`` names an existing state file, the
-        job saved there (``inputs`` must be the same; the saved job's file limits apply)."""
-        saved = state_to_resume(options, resume)
-        if saved is not None:
-            path, poll, most = saved
-            return cls.resume(
+        if inputs is not None:
+            return cls(
                 llm,
-                path,
-                inputs=inputs,
+                inputs,
                 tools=tools,
                 tool_required=tool_required,
                 allow_parallel_tool_calls=allow_parallel_tool_calls,
                 llm_kwargs=llm_kwargs,
-                poll_interval=poll,
-                max_poll_interval=most,
+                sleep=sleep,
+                state_path=state_path,
+                poll_interval=poll_interval,
+                max_poll_interval=max_poll_interval,
             )
-        return cls(
-            llm,
-            inputs,
-            tools=tools,
-            tool_required=tool_required,
-            allow_parallel_tool_calls=allow_parallel_tool_calls,
-            llm_kwargs=llm_kwargs,
-            **options,
+        core, client = cls._core(llm)
+        wrapper = cls.__new__(cls)
+        wrapper._job = core.resume(
+            client,
+            state_path,
+            endpoint=CHAT_ENDPOINT,
+            poll_interval=poll_interval,
+            max_poll_interval=max_poll_interval,
+            sleep=sleep,
         )
+        wrapper._requests = ChatRequests(
+            llm, dict(llm_kwargs or {}), tools, tool_required, allow_parallel_tool_calls
+        )
+        wrapper._calls_made = None
+        return wrapper
 
     @staticmethod
     def _core(llm: NebiusLLM) -> tuple[type[J], Any]:
         """The core job class and the client it sends with."""
         raise NotImplementedError
 
+    @property
+    def job(self) -> J:
+        """The ``nebius_inference.batch`` job doing the work: ``job_id``, ``state_path``,
+        ``batch_ids``, ``state``..."""
+        return self._job
+
+    @property
+    def progress(self) -> BatchProgress:
+        """Progress as of the last poll (no request is sent)."""
+        return self._job.progress
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._requests.llm.model!r}, {self._job!r})"
 
-    def _convert(self, results: BatchResults) -> list[ChatResponse | NebiusBatchItemError]:
-        return chat_outputs(self._requests, results)
-
-    def _report(self, outputs: Sequence[ChatResponse | BatchItemError]) -> None:
-        # A job resumed without its inputs has no messages to report.
-        if self._calls_made is not None:
+    def _outputs(self, results: BatchResults, return_exceptions: bool) -> list[ChatResponse]:
+        outputs = chat_outputs(self._requests, results)
+        if self._calls_made is not None:  # a job resumed without its inputs has none to report
             report_batch_chats(self._requests.llm, self._calls_made, outputs)
+        return _finish(outputs, results, return_exceptions)
 
 
-class ChatBatchJob(_ChatJob[BatchJob], BatchJobAdapter[ChatResponse]):
+class ChatBatchJob(_ChatJob[BatchJob]):
     """A batch job of ``NebiusLLM`` chats: ``submit()``, ``wait()``, ``cancel()``.
 
     Args:
@@ -262,8 +252,9 @@ class ChatBatchJob(_ChatJob[BatchJob], BatchJobAdapter[ChatResponse]):
         llm_kwargs: request fields for every chat, as ``llm.chat(messages, **llm_kwargs)``.
         sleep: how to wait between polls (default ``time.sleep``).
         options: the core job's options: ``state_path`` (a JSON file rewritten at every
-            step, for :meth:`resume`), ``poll_interval``, ``max_poll_interval``,
-            ``max_requests_per_file``, ``max_bytes_per_file``, ``metadata``, ``custom_ids``.
+            step; if it exists, the job saved there is resumed), ``poll_interval``,
+            ``max_poll_interval``, ``max_requests_per_file``, ``max_bytes_per_file``,
+            ``metadata``, ``custom_ids``, ``refuse_invalid``.
 
     Construction builds and checks every request; it sends nothing. ``wait()`` returns one
     ``ChatResponse`` per input, in order; if an input failed it raises
@@ -275,13 +266,73 @@ class ChatBatchJob(_ChatJob[BatchJob], BatchJobAdapter[ChatResponse]):
     def _core(llm: NebiusLLM) -> tuple[type[BatchJob], Any]:
         return BatchJob, llm.client
 
+    def submit(self) -> Self:
+        """Upload the files and create the batches not yet created; safe to call again."""
+        self._job.submit()
+        return self
 
-class AsyncChatBatchJob(_ChatJob[AsyncBatchJob], AsyncBatchJobAdapter[ChatResponse]):
+    def poll(self) -> BatchProgress:
+        """Ask the API once about every unfinished batch."""
+        return self._job.poll()
+
+    def cancel(self) -> BatchProgress:
+        """Cancel the unfinished batches; ``wait()`` then says which inputs did not run."""
+        return self._job.cancel()
+
+    def wait(
+        self,
+        *,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        progress_bar: bool = False,
+        return_exceptions: bool = False,
+    ) -> list[ChatResponse]:
+        """Submit if needed, poll until every batch is done, and return one ``ChatResponse``
+        per input, in order (a finished job's results are downloaded once).
+
+        After ``timeout`` seconds raises ``BatchNotFinishedError`` (the batches keep running;
+        wait again or resume later). ``on_progress`` is called after each poll;
+        ``progress_bar`` shows a bar (tqdm if installed, else a line on stderr).
+        """
+        results = self._job.wait(
+            timeout=timeout, on_progress=on_progress, progress_bar=progress_bar
+        )
+        return self._outputs(results, return_exceptions)
+
+
+class AsyncChatBatchJob(_ChatJob[AsyncBatchJob]):
     """The async twin of :class:`ChatBatchJob` (``sleep`` is awaited between polls)."""
 
     @staticmethod
     def _core(llm: NebiusLLM) -> tuple[type[AsyncBatchJob], Any]:
         return AsyncBatchJob, llm.async_client
+
+    async def submit(self) -> Self:
+        """Upload the files and create the batches not yet created; safe to call again."""
+        await self._job.submit()
+        return self
+
+    async def poll(self) -> BatchProgress:
+        """Ask the API once about every unfinished batch."""
+        return await self._job.poll()
+
+    async def cancel(self) -> BatchProgress:
+        """Cancel the unfinished batches; ``wait()`` then says which inputs did not run."""
+        return await self._job.cancel()
+
+    async def wait(
+        self,
+        *,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        progress_bar: bool = False,
+        return_exceptions: bool = False,
+    ) -> list[ChatResponse]:
+        """See :meth:`ChatBatchJob.wait`."""
+        results = await self._job.wait(
+            timeout=timeout, on_progress=on_progress, progress_bar=progress_bar
+        )
+        return self._outputs(results, return_exceptions)
 
 
 # ============================================================================================
@@ -298,7 +349,6 @@ def batch_inference(
     allow_parallel_tool_calls: bool = False,
     llm_kwargs: Mapping[str, Any] | None = None,
     return_exceptions: bool = False,
-    resume: bool = True,
     timeout: float | None = None,
     on_progress: ProgressCallback | None = None,
     progress_bar: bool = False,
@@ -313,18 +363,17 @@ def batch_inference(
         tools, tool_required, allow_parallel_tool_calls, llm_kwargs: see :class:`ChatBatchJob`.
         return_exceptions: put a failed input's :class:`NebiusBatchItemError` in its place
             instead of raising :class:`NebiusBatchError` once the job is done.
-        resume: if ``state_path`` names an existing state file, pick that job up (the same
-            inputs are expected) instead of submitting a new one; ``False`` overwrites it.
         timeout: seconds to wait; then ``BatchNotFinishedError`` (the job keeps running).
         on_progress: called with a ``BatchProgress`` after every poll.
         progress_bar: show progress (tqdm if installed, else a line on stderr).
-        options: ``state_path``, ``poll_interval``, ``max_poll_interval``,
-            ``max_requests_per_file``, ``max_bytes_per_file``, ``metadata``, ``custom_ids``.
+        options: ``state_path`` (if the file exists, the job saved there is resumed: the same
+            inputs are expected), ``poll_interval``, ``max_poll_interval``,
+            ``max_requests_per_file``, ``max_bytes_per_file``, ``metadata``, ``custom_ids``,
+            ``refuse_invalid``.
     """
-    job = ChatBatchJob.open(
+    job = ChatBatchJob(
         llm,
         inputs,
-        resume=resume,
         tools=tools,
         tool_required=tool_required,
         allow_parallel_tool_calls=allow_parallel_tool_calls,
@@ -348,17 +397,15 @@ async def abatch_inference(
     allow_parallel_tool_calls: bool = False,
     llm_kwargs: Mapping[str, Any] | None = None,
     return_exceptions: bool = False,
-    resume: bool = True,
     timeout: float | None = None,
     on_progress: ProgressCallback | None = None,
     progress_bar: bool = False,
     **options: Unpack[BatchOptions],
 ) -> list[ChatResponse]:
     """The async twin of :func:`batch_inference`."""
-    job = AsyncChatBatchJob.open(
+    job = AsyncChatBatchJob(
         llm,
         inputs,
-        resume=resume,
         tools=tools,
         tool_required=tool_required,
         allow_parallel_tool_calls=allow_parallel_tool_calls,
@@ -378,7 +425,6 @@ def batch_text_embeddings(
     texts: Sequence[str],
     *,
     texts_per_request: int = 1,
-    resume: bool = True,
     timeout: float | None = None,
     on_progress: ProgressCallback | None = None,
     progress_bar: bool = False,
@@ -394,9 +440,8 @@ def batch_text_embeddings(
     if not texts:
         return []
     requests = embedding_batch_requests(embed_model, texts, texts_per_request=texts_per_request)
-    job = open_embedding_job(
-        BatchJob, embed_model.client, requests, options, resume=resume, resume_with=_RESUME_WITH
-    )
+    options["endpoint"] = EMBEDDINGS_ENDPOINT
+    job = BatchJob(embed_model.client, requests, **options)
     results = job.wait(timeout=timeout, on_progress=on_progress, progress_bar=progress_bar)
     return vectors_from_results(results, texts_per_request=texts_per_request, total=len(texts))
 
@@ -406,7 +451,6 @@ async def abatch_text_embeddings(
     texts: Sequence[str],
     *,
     texts_per_request: int = 1,
-    resume: bool = True,
     timeout: float | None = None,
     on_progress: ProgressCallback | None = None,
     progress_bar: bool = False,
@@ -417,8 +461,7 @@ async def abatch_text_embeddings(
         return []
     client = embed_model.async_client
     requests = embedding_batch_requests(embed_model, texts, texts_per_request=texts_per_request)
-    job = open_embedding_job(
-        AsyncBatchJob, client, requests, options, resume=resume, resume_with=_RESUME_WITH
-    )
+    options["endpoint"] = EMBEDDINGS_ENDPOINT
+    job = AsyncBatchJob(client, requests, **options)
     results = await job.wait(timeout=timeout, on_progress=on_progress, progress_bar=progress_bar)
     return vectors_from_results(results, texts_per_request=texts_per_request, total=len(texts))

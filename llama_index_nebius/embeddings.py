@@ -149,16 +149,3 @@ class NebiusEmbedding(NebiusConnection, BaseEmbedding):
     @override
     async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
         return await self._aembed(self._prefixed(self.text_instruction, texts))
-
-    def batch_text_embeddings(self, texts: list[str], **kwargs: Any) -> list[Embedding]:
-        """Embed documents through the Batch API, in order; options are
-        :func:`llama_index_nebius.batch.batch_text_embeddings`'s (``state_path``, ...)."""
-        from .batch import batch_text_embeddings
-
-        return batch_text_embeddings(self, texts, **kwargs)
-
-    async def abatch_text_embeddings(self, texts: list[str], **kwargs: Any) -> list[Embedding]:
-        """The async twin of :meth:`batch_text_embeddings`."""
-        from .batch import abatch_text_embeddings
-
-        return await abatch_text_embeddings(self, texts, **kwargs)

@@ -316,23 +316,6 @@ class NebiusLLM(NebiusConnection, FunctionCallingLLM):
 
         return gen()
 
-    # -- Batch API (see llama_index_nebius.batch) -----------------------------------------------
-
-    def batch_inference(self, inputs: Sequence[Any], **kwargs: Any) -> list[ChatResponse]:
-        """Run chats (message lists or prompt strings) through the Batch API: one
-        ``ChatResponse`` per input, in order. Options are
-        :func:`llama_index_nebius.batch.batch_inference`'s (``tools``, ``llm_kwargs``,
-        ``state_path``, ``progress_bar``, ``return_exceptions``...)."""
-        from .batch import batch_inference
-
-        return batch_inference(self, inputs, **kwargs)
-
-    async def abatch_inference(self, inputs: Sequence[Any], **kwargs: Any) -> list[ChatResponse]:
-        """The async twin of :meth:`batch_inference`."""
-        from .batch import abatch_inference
-
-        return await abatch_inference(self, inputs, **kwargs)
-
     # -- tools ---------------------------------------------------------------------------------
 
     @override

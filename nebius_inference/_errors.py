@@ -5,6 +5,12 @@ Every error derives from :class:`NebiusError`; catch it to handle anything this 
     NebiusError
     ├── ConfigurationError              bad settings (missing key, bad base URL); also a ValueError
     ├── InvalidRequestError             bad input caught before anything is sent; also a ValueError
+    ├── BatchStateError                 a batch job's state file is unreadable or another job's;
+    │                                   also a ValueError
+    ├── BatchNotFinishedError           a batch job's batches are still running; also a TimeoutError
+    ├── BatchFailedError                some requests of a finished batch job failed
+    ├── BatchInputsFailedError          the same, with every input's output or error, in order
+    ├── BatchItemError                  why one input of a batch job has no result
     └── APIError                        something went wrong talking to the API
         ├── APIConnectionError          the request or the reply did not get through
         │   ├── APITimeoutError         connect/read/write/pool timeout
@@ -25,7 +31,8 @@ Every error derives from :class:`NebiusError`; catch it to handle anything this 
             ├── RateLimitError               429
             └── InternalServerError          5xx
 
-Messages say what went wrong and what to do about it. They never contain the API key.
+The ``Batch*`` errors live in :mod:`nebius_inference.batch`. Messages say what went wrong and
+what to do about it. They never contain the API key.
 """
 
 from __future__ import annotations

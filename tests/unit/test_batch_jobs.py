@@ -10,9 +10,12 @@ at all), ``MALFORM`` (a truncated output line), ``DUP`` (the line twice).
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import re
+import tracemalloc
 from array import array
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,13 @@ import httpx
 import pytest
 from mock_api import API_KEY
 
-from nebius_inference import AsyncNebiusClient, NebiusClient, _retry
+from nebius_inference import (
+    APIConnectionError,
+    AsyncNebiusClient,
+    InvalidRequestError,
+    NebiusClient,
+    _retry,
+)
 from nebius_inference.batch import (
     AsyncBatchJob,
     BatchFailedError,
@@ -57,6 +66,25 @@ def _multipart_file(request: httpx.Request) -> tuple[bytes, str]:
     raise AssertionError("no file in the upload")
 
 
+class CutStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A file download whose connection drops half-way through."""
+
+    def __init__(self, content: bytes) -> None:
+        self.half = content[: len(content) // 2]
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.half
+        raise httpx.ReadError("connection reset half-way through the file")
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self.half
+        raise httpx.ReadError("connection reset half-way through the file")
+
+
+async def _no_wait(seconds: float) -> None:
+    """An async ``sleep`` that does not wait."""
+
+
 class SimulatedCrash(BaseException):
     """Stands for the process dying mid-call (nothing in the library catches it)."""
 
@@ -84,6 +112,7 @@ class FakeBatchAPI:
         self.steps: dict[str, int] = {}
         self.log: list[tuple[str, str]] = []
         self.extra_output: list[bytes] = []
+        self.cut_downloads = 0
 
     # -- plumbing --------------------------------------------------------------------------------
 
@@ -92,18 +121,17 @@ class FakeBatchAPI:
         return NebiusClient(
             api_key=API_KEY,
             base_url="https://fake/v1",
-            max_retries=0,
             http_client=httpx.Client(transport=transport),
-            **kwargs,
+            **{"max_retries": 0, **kwargs},
         )
 
-    def async_client(self) -> AsyncNebiusClient:
+    def async_client(self, **kwargs: Any) -> AsyncNebiusClient:
         transport = httpx.MockTransport(self)
         return AsyncNebiusClient(
             api_key=API_KEY,
             base_url="https://fake/v1",
-            max_retries=0,
             http_client=httpx.AsyncClient(transport=transport),
+            **{"max_retries": 0, **kwargs},
         )
 
     def count(self, method: str, path: str) -> int:
@@ -119,6 +147,9 @@ class FakeBatchAPI:
         if parts == ["files"] and request.method == "POST":
             return self._upload(request)
         if parts[0] == "files" and parts[-1] == "content":
+            if self.cut_downloads:
+                self.cut_downloads -= 1
+                return httpx.Response(200, stream=CutStream(self.files[parts[1]]))
             return httpx.Response(200, content=self.files[parts[1]])
         if parts == ["batches"] and request.method == "POST":
             return self._create(json.loads(request.content))
@@ -505,7 +536,7 @@ def test_resume_before_upload_needs_the_same_requests(tmp_path: Path) -> None:
         job = BatchJob.resume(client, state_path)
         with pytest.raises(BatchStateError, match="requests="):
             job.submit()
-        with pytest.raises(BatchStateError, match="do not match"):
+        with pytest.raises(BatchStateError, match="not that job"):
             BatchJob.resume(client, state_path, requests=_prompts(4))
         results = BatchJob.resume(client, state_path, requests=requests).wait()
     assert results.ok and api.count("POST", "/files") == 1
@@ -519,6 +550,213 @@ def test_resume_rejects_a_file_that_is_not_a_job(tmp_path: Path) -> None:
             BatchJob.resume(client, bad)
         with pytest.raises(BatchStateError, match="Cannot read"):
             BatchJob.resume(client, tmp_path / "absent.json")
+
+
+def test_the_same_call_run_again_resumes_the_saved_job(tmp_path: Path) -> None:
+    api = FakeBatchAPI(crash_after_create=True)
+    state_path = tmp_path / "job.json"
+    requests = _prompts(5)
+    with api.client() as client, pytest.raises(SimulatedCrash):
+        run_batch(client, requests, state_path=state_path, max_requests_per_file=2)
+    api.crash_after_create = False
+    with api.client() as client:
+        results = run_batch(client, requests, state_path=state_path, max_requests_per_file=2)
+        again = run_batch(client, requests, state_path=state_path, max_requests_per_file=2)
+    assert results.contents() == again.contents() == [f"echo: q{i}" for i in range(5)]
+    assert (api.count("POST", "/files"), api.count("POST", "/batches")) == (3, 3)
+
+
+def test_the_same_call_with_other_requests_is_refused_and_says_what_to_do(tmp_path: Path) -> None:
+    api = FakeBatchAPI()
+    state_path = tmp_path / "job.json"
+    with api.client() as client:
+        BatchJob(client, _prompts(3), state_path=state_path).submit()
+        saved = state_path.read_bytes()
+        for other in (_prompts(4), [*_prompts(2), *_prompts(1, SMALL_MODEL)]):
+            with pytest.raises(BatchStateError) as caught:
+                run_batch(client, other, state_path=state_path)
+            message = str(caught.value)
+            assert "job.json holds batch job" in message and "not that job's" in message
+            assert "pass the same requests" in message and "another state_path" in message
+    assert state_path.read_bytes() == saved
+    assert (api.count("POST", "/files"), api.count("POST", "/batches")) == (1, 1)
+
+
+def test_a_state_file_that_is_not_utf8_is_a_state_error(tmp_path: Path) -> None:
+    bad = tmp_path / "job.json"
+    bad.write_bytes(b'{"job_id": "\xff\xfe"}' + bytes([0xFF, 0xFE, 0x80]))
+    with FakeBatchAPI().client() as client:
+        with pytest.raises(BatchStateError, match="not UTF-8"):
+            BatchJob.resume(client, bad)
+        with pytest.raises(BatchStateError, match="not UTF-8"):
+            run_batch(client, _prompts(1), state_path=bad)
+
+
+def test_the_state_file_is_written_to_a_temporary_file_synced_then_renamed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state_path = tmp_path / "job.json"
+    with FakeBatchAPI().client() as client:
+        job = BatchJob(client, _prompts(2), state_path=state_path)
+    before = state_path.read_bytes()
+    synced: list[int] = []
+    monkeypatch.setattr("os.fsync", synced.append)
+
+    def crash(*args: Any) -> None:
+        raise SimulatedCrash("died between writing and renaming")
+
+    monkeypatch.setattr("os.replace", crash)
+    job.state.parts[0].input_file_id = "file-new"
+    with pytest.raises(SimulatedCrash):
+        job.save()
+    assert state_path.read_bytes() == before  # the old state, whole
+    assert len(synced) == 1  # the temporary file was flushed to disk before the rename
+    monkeypatch.undo()
+    job.save()
+    assert BatchJobState.load(state_path).parts[0].input_file_id == "file-new"
+
+
+def test_invalid_requests_end_as_their_own_errors_and_the_rest_runs() -> None:
+    api = FakeBatchAPI()
+    requests = _prompts(300)
+    for index in (3, 70, 150, 299):
+        requests[index] = {**requests[index], "temperature": 9.5}
+    with api.client() as client:
+        results = run_batch(client, requests, sleep=lambda _: None)
+    failed = {item.index: item.error for item in results if not item.ok}
+    assert sorted(failed) == [3, 70, 150, 299]
+    assert all(f"invalid, so never sent: requests[{i}]" in str(failed[i]) for i in failed)
+    assert all("temperature" in str(error) for error in failed.values())
+    assert [item.response.choices[0].message.content for item in results if item.ok] == [
+        f"echo: q{i}" for i in range(300) if i not in failed
+    ]
+    sent = b"".join(api.files[batch["input_file_id"]] for batch in api.batches.values())
+    assert sent.count(b"\n") == 296 and b"9.5" not in sent
+
+
+def test_refuse_invalid_sends_nothing_and_names_every_invalid_request() -> None:
+    api = FakeBatchAPI()
+    requests = _prompts(300)
+    for index in (3, 70, 150, 299):
+        requests[index] = {**requests[index], "temperature": 9.5}
+    with api.client() as client, pytest.raises(InvalidRequestError) as caught:
+        run_batch(client, requests, refuse_invalid=True)
+    assert all(f"requests[{i}]: " in str(caught.value) for i in (3, 70, 150, 299))
+    assert api.log == []
+
+
+def test_a_generator_of_requests_runs_from_files_on_disk_removed_once_uploaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool = tmp_path / "spool"
+
+    def mkdtemp(prefix: str) -> str:
+        spool.mkdir()
+        return str(spool)
+
+    monkeypatch.setattr("tempfile.mkdtemp", mkdtemp)
+    api = FakeBatchAPI()
+    requests = (request for request in _prompts(5))
+    with api.client() as client:
+        job = BatchJob(client, requests, max_requests_per_file=2)
+        spooled = [f.read_bytes() for f in sorted(spool.iterdir())]
+        assert len(spooled) == 3 and b"q4" in spooled[-1]
+        job.submit()
+        assert list(spool.iterdir()) == []
+        assert job.wait().contents() == [f"echo: q{i}" for i in range(5)]
+    del job
+    gc.collect()
+    assert not spool.exists()
+    assert sorted(api.files[b["input_file_id"]] for b in api.batches.values()) == spooled
+
+
+def test_a_download_cut_half_way_starts_that_file_again_and_only_that_one(tmp_path: Path) -> None:
+    api = FakeBatchAPI()
+    with api.client(max_retries=2) as client:
+        job = BatchJob(client, _prompts(5), max_requests_per_file=2, sleep=lambda _: None)
+        job.submit()
+        while not job.poll().done:
+            pass
+        api.cut_downloads = 1
+        assert job.results().contents() == [f"echo: q{i}" for i in range(5)]
+    assert api.count("GET", "/files/{file}/content") == 3 + 1
+
+
+async def test_an_async_download_cut_half_way_starts_again() -> None:
+    api = FakeBatchAPI()
+    api.cut_downloads = 1
+    async with api.async_client(max_retries=1) as client:
+        results = await AsyncBatchJob(client, _prompts(3), sleep=_no_wait).wait()
+    assert results.contents() == [f"echo: q{i}" for i in range(3)]
+    assert api.count("GET", "/files/{file}/content") == 2
+
+
+def test_a_cut_that_outlasts_the_retries_is_a_connection_error_and_leaves_no_result_file(
+    tmp_path: Path,
+) -> None:
+    api = FakeBatchAPI()
+    state_path = tmp_path / "job.json"
+    with api.client() as client:
+        job = BatchJob(client, _prompts(2), state_path=state_path, sleep=lambda _: None)
+        api.cut_downloads = 1
+        with pytest.raises(APIConnectionError, match="connection"):
+            job.wait()
+        assert [p.name for p in (tmp_path / "job.json.files").iterdir()] == ["file-1.part"]
+        assert job.results().ok  # the next try downloads the whole file again
+    files = sorted(p.name for p in (tmp_path / "job.json.files").iterdir())
+    assert files == ["file-1.jsonl", "results.sqlite"]
+
+
+def test_results_already_on_disk_are_read_again_not_downloaded_again(tmp_path: Path) -> None:
+    api = FakeBatchAPI()
+    state_path = tmp_path / "job.json"
+    requests = _prompts(5)
+    with api.client() as client:
+        first = run_batch(client, requests, state_path=state_path, max_requests_per_file=2)
+    downloads = api.count("GET", "/files/{file}/content")
+    assert downloads == 3
+    with api.client() as client:  # the same call, as a new process would run it
+        again = run_batch(client, requests, state_path=state_path, max_requests_per_file=2)
+        resumed = BatchJob.resume(client, state_path).results()
+    assert again.contents() == resumed.contents() == first.contents()
+    assert api.count("GET", "/files/{file}/content") == downloads
+    assert (api.count("POST", "/files"), api.count("POST", "/batches")) == (3, 3)
+
+
+def test_results_live_on_disk_read_in_input_order_by_chunks_or_by_index(tmp_path: Path) -> None:
+    api = FakeBatchAPI()
+    state_path = tmp_path / "job.json"
+    with api.client() as client:
+        results = run_batch(client, _prompts(25), state_path=state_path, max_requests_per_file=7)
+    assert (tmp_path / "job.json.files" / "results.sqlite").is_file()
+    chunks = list(results.chunks(10))
+    assert [len(chunk) for chunk in chunks] == [10, 10, 5]
+    assert [item.index for chunk in chunks for item in chunk] == list(range(25))
+    assert results[7].response.choices[0].message.content == "echo: q7"  # type: ignore[union-attr]
+    assert results[-1].index == 24 and [item.index for item in results[3:5]] == [3, 4]
+    with pytest.raises(IndexError):
+        results[25]
+    assert results.contents() == [f"echo: q{i}" for i in range(25)] and len(results) == 25
+
+
+def test_the_results_keep_no_reply_in_memory(tmp_path: Path) -> None:
+    api = FakeBatchAPI()
+    state_path = tmp_path / "job.json"
+    with api.client() as client:
+        run_batch(client, _prompts(2_000), state_path=state_path, sleep=lambda _: None)
+        gc.collect()
+        tracemalloc.start()
+        try:
+            results = BatchJob.resume(client, state_path).results()  # read again from disk
+            gc.collect()
+            on_disk = tracemalloc.get_traced_memory()[0]
+            items = list(results)
+            in_memory = tracemalloc.get_traced_memory()[0] - on_disk
+        finally:
+            tracemalloc.stop()
+    assert len(items) == 2_000 and api.count("GET", "/files/{file}/content") == 1
+    assert in_memory > 2_000 * 1_000  # the replies, once taken out of the store
+    assert on_disk < 100_000  # the results themselves: a handle on the file, no reply
 
 
 # -- polling, progress, timeouts ----------------------------------------------------------------

@@ -9,14 +9,9 @@ from typing import Any
 
 import pytest
 
-from nebius_inference._batch_plan import BatchJobState, plan_job
-from nebius_inference._batch_results import (
-    MAX_NOTES,
-    BatchFailedError,
-    BatchResults,
-    ResultCollector,
-    job_progress,
-)
+from nebius_inference.batch._plan import BatchJobState, plan_job
+from nebius_inference.batch._results import BatchFailedError, BatchResults, job_progress
+from nebius_inference.batch._store import MAX_NOTES, ResultCollector
 from nebius_inference.types import Batch, ChatCompletion, CreateEmbeddingResponse
 
 

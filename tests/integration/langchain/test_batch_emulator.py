@@ -107,7 +107,7 @@ def test_required_tool_choice_and_reasoning_models(conn: dict[str, Any]) -> None
     thinker = ChatNebius(model="deepseek-ai/DeepSeek-R1-0528", max_tokens=64, **conn)
     [reply] = batch_inference(thinker.bind_tools([magic_function], tool_choice="any"), ["go"])
     assert reply.tool_calls and reply.tool_calls[0]["name"] == "magic_function"
-    [text] = thinker.batch_inference(["Explain why the sky is blue."])
+    [text] = batch_inference(thinker, ["Explain why the sky is blue."])
     assert text.additional_kwargs["reasoning_content"]
     assert _comparable(text) == _comparable(thinker.invoke("Explain why the sky is blue."))
 
@@ -147,7 +147,7 @@ def test_lost_output_lines_and_failed_batches_name_their_inputs(
 
     emu.inject(Fault("batch_fail"))
     with pytest.raises(NebiusBatchError, match="2 of 2 batch inputs failed") as caught:
-        llm.batch_inference(["a", "b"])
+        batch_inference(llm, ["a", "b"])
     assert all(e.batch_id and "failed" in e.reason for e in caught.value.errors)
 
 
@@ -168,9 +168,10 @@ def test_state_file_resumes_instead_of_submitting_again(
     # Finished jobs resume too, and without their inputs.
     assert ChatBatchJob.resume(again, path).wait()[24].content == "r24"
 
-    with pytest.raises(BatchStateError, match="do not match the saved job"):
+    with pytest.raises(BatchStateError, match="not that job"):
         batch_inference(again, prompts[:5], state_path=path)
-    fresh = batch_inference(again, prompts[:5], state_path=path, resume=False)
+    path.unlink()  # a new job at the same path: the old state file goes first
+    fresh = batch_inference(again, prompts[:5], state_path=path)
     assert [r.content for r in fresh] == [f"r{i}" for i in range(5)]
     assert _count(emu, "POST", "/v1/batches") == 4
 
@@ -207,10 +208,13 @@ def test_an_embeddings_state_file_is_not_resumed_as_chat(
     path = tmp_path / "job.json"
     embeddings = NebiusEmbeddings(model=EMBED_MODEL, dimensions=8, **conn)
     embed_documents_batch(embeddings, ["x"], state_path=path)
-    with pytest.raises(BatchStateError, match="embeddings job"):
+    with pytest.raises(BatchStateError, match=r"for /v1/embeddings.*for /v1/chat/completions"):
         batch_inference(llm, ["x"], state_path=path)
-    batch_inference(llm, ["x"], state_path=path, resume=False)
-    with pytest.raises(BatchStateError, match="chat job"):
+    with pytest.raises(BatchStateError, match="holds a /v1/embeddings job"):
+        ChatBatchJob.resume(llm, path)
+    path.unlink()
+    batch_inference(llm, ["x"], state_path=path)
+    with pytest.raises(BatchStateError, match=r"for /v1/chat/completions.*for /v1/embeddings"):
         embed_documents_batch(embeddings, ["x"], state_path=path)
 
 
@@ -219,8 +223,8 @@ def test_embeddings_in_order_equal_the_online_vectors(
 ) -> None:
     embeddings = NebiusEmbeddings(model=EMBED_MODEL, dimensions=32, **conn)
     texts = [f"document number {i} about topic {i % 7}" for i in range(300)]
-    vectors = embeddings.embed_documents_batch(
-        texts, texts_per_request=7, max_requests_per_file=20, progress_bar=True
+    vectors = embed_documents_batch(
+        embeddings, texts, texts_per_request=7, max_requests_per_file=20, progress_bar=True
     )
     assert "job-" in capsys.readouterr().err  # the progress bar
     online = embeddings.embed_documents(texts)
@@ -248,14 +252,14 @@ async def test_async_twins(llm: ChatNebius, conn: dict[str, Any], emu: Emulator)
     with pytest.raises(NebiusBatchError, match="2 of 2 batch inputs failed"):
         await cancelled.wait()
 
-    [first, failed] = await llm.abatch_inference(
-        ['Say "ok"', [HumanMessage(content=[IMAGE])]], return_exceptions=True
+    [first, failed] = await abatch_inference(
+        llm, ['Say "ok"', [HumanMessage(content=[IMAGE])]], return_exceptions=True
     )
     assert first.content == "ok" and isinstance(failed, NebiusBatchItemError)
 
     embeddings = NebiusEmbeddings(model=EMBED_MODEL, dimensions=16, **conn)
     texts = ["one text", "another text", "a third"]
-    vectors = await embeddings.aembed_documents_batch(texts)
+    vectors = await aembed_documents_batch(embeddings, texts)
     online = await embeddings.aembed_documents(texts)
     assert [[round(x, 6) for x in v] for v in vectors] == [[round(x, 6) for x in v] for v in online]
     assert await aembed_documents_batch(embeddings, []) == []

@@ -94,8 +94,8 @@ def test_ten_thousand_chats_in_one_call_come_back_in_order(
 
 def test_tools_as_chat_with_tools_sends_them(llm: NebiusLLM) -> None:
     prompts = [f"what is magic_function({i})?" for i in range(8)]
-    responses = llm.batch_inference(
-        prompts, tools=[MAGIC], tool_required=True, llm_kwargs={"max_tokens": 64}
+    responses = batch_inference(
+        llm, prompts, tools=[MAGIC], tool_required=True, llm_kwargs={"max_tokens": 64}
     )
     calls = [llm.get_tool_calls_from_response(r) for r in responses]
     assert [c[0].tool_kwargs for c in calls] == [{"input": i} for i in range(8)]
@@ -162,10 +162,11 @@ def test_state_file_resumes_instead_of_submitting_again(
     assert (_count(emulator, "/v1/files"), _count(emulator, "/v1/batches")) == (3, 3)
     assert ChatBatchJob.resume(again, path).wait()[11].message.content == "r11"
 
-    with pytest.raises(BatchStateError, match="do not match the saved job"):
+    with pytest.raises(BatchStateError, match="not that job"):
         batch_inference(again, chats[:3], state_path=path)
-    assert len(batch_inference(again, chats[:3], state_path=path, resume=False)) == 3
-    with pytest.raises(BatchStateError, match="is a chat job"):
+    path.unlink()  # a new job at the same path: the old state file goes first
+    assert len(batch_inference(again, chats[:3], state_path=path)) == 3
+    with pytest.raises(BatchStateError, match=r"for /v1/chat/completions.*for /v1/embeddings"):
         batch_text_embeddings(NebiusEmbedding(**conn), ["x"], state_path=path)
 
 
@@ -189,8 +190,8 @@ def test_embeddings_in_order_equal_the_online_vectors(
         model_name=EMBED_MODEL, dimensions=24, text_instruction="passage: ", **conn
     )
     texts = [f"note {i} on subject {i % 5}" for i in range(200)]
-    vectors = model.batch_text_embeddings(
-        texts, texts_per_request=9, max_requests_per_file=10, progress_bar=True
+    vectors = batch_text_embeddings(
+        model, texts, texts_per_request=9, max_requests_per_file=10, progress_bar=True
     )
     online = model.get_text_embedding_batch(texts)
     assert len(vectors) == 200 and all(len(v) == 24 for v in vectors)
@@ -218,11 +219,11 @@ async def test_async_twins(llm: NebiusLLM, conn: dict[str, Any], emulator: Emula
     [error] = await cancelled.wait(return_exceptions=True)
     assert isinstance(error, NebiusBatchItemError) and "cancelled" in error.reason
 
-    [ok] = await llm.abatch_inference(['Say "fine"'])
+    [ok] = await abatch_inference(llm, ['Say "fine"'])
     assert ok.message.content == "fine"
 
     model = NebiusEmbedding(model_name=EMBED_MODEL, dimensions=8, **conn)
-    vectors = await model.abatch_text_embeddings(["one text", "two texts"])
+    vectors = await abatch_text_embeddings(model, ["one text", "two texts"])
     online = await model.aget_text_embedding_batch(["one text", "two texts"])
     assert [[round(x, 6) for x in v] for v in vectors] == [[round(x, 6) for x in v] for v in online]
     assert await abatch_text_embeddings(model, []) == []

@@ -30,11 +30,13 @@ file ids, so nothing is uploaded or created twice::
 Embeddings at scale: ``embed_batch(client, texts, model="Qwen/Qwen3-Embedding-8B")`` returns
 the vectors in order. ``AsyncBatchJob``, ``arun_batch`` and ``aembed_batch`` are the async twins.
 
-The framework adapters build on the rest: :class:`BatchItemError` and
-:class:`BatchInputsFailedError` (one input's failure, and the whole job's with every output),
-:func:`convert_results`, :func:`vectors_from_results`, :func:`outputs_or_raise`, resuming a saved
-job (:func:`state_to_resume`, :func:`check_job_endpoint`, :func:`open_embedding_job`) and the
-job class bases :class:`BatchJobAdapter` and :class:`AsyncBatchJobAdapter`.
+Run the same call again after a crash and it resumes the job saved at ``state_path`` (the
+requests are checked against the saved job's fingerprint): nothing is uploaded or created twice.
+An invalid request ends as its own error, never sent; ``refuse_invalid=True`` refuses the job.
+
+The framework adapters build on :class:`BatchJob` and three public pieces:
+:meth:`BatchResults.outputs` and :meth:`BatchResults.text_vectors` (one output or
+:class:`BatchItemError` per input or text) and :meth:`BatchInputsFailedError.check`.
 """
 
 from __future__ import annotations
@@ -44,21 +46,11 @@ from typing import Any
 
 from typing_extensions import Unpack
 
-from ._batch_base import BatchOptions, ProgressCallback
-from ._batch_jobs import AsyncBatchJob, BatchJob
-from ._batch_outputs import (
-    AsyncBatchJobAdapter,
-    BatchInputsFailedError,
-    BatchItemError,
-    BatchJobAdapter,
-    check_job_endpoint,
-    convert_results,
-    open_embedding_job,
-    outputs_or_raise,
-    state_to_resume,
-    vectors_from_results,
-)
-from ._batch_plan import (
+from .._client import AsyncNebiusClient, NebiusClient
+from .._errors import InvalidRequestError
+from ._base import BatchOptions, ProgressCallback
+from ._jobs import AsyncBatchJob, BatchJob
+from ._plan import (
     CHAT_ENDPOINT,
     DEFAULT_MAX_BYTES_PER_FILE,
     DEFAULT_MAX_REQUESTS_PER_FILE,
@@ -69,15 +61,15 @@ from ._batch_plan import (
     Endpoint,
     RequestInput,
 )
-from ._batch_results import (
+from ._results import (
     BatchFailedError,
+    BatchInputsFailedError,
+    BatchItemError,
     BatchItemResult,
     BatchNotFinishedError,
     BatchProgress,
     BatchResults,
 )
-from ._client import AsyncNebiusClient, NebiusClient
-from ._errors import InvalidRequestError
 
 __all__ = [
     "CHAT_ENDPOINT",
@@ -85,13 +77,11 @@ __all__ = [
     "DEFAULT_MAX_REQUESTS_PER_FILE",
     "EMBEDDINGS_ENDPOINT",
     "AsyncBatchJob",
-    "AsyncBatchJobAdapter",
     "BatchFailedError",
     "BatchInputsFailedError",
     "BatchItemError",
     "BatchItemResult",
     "BatchJob",
-    "BatchJobAdapter",
     "BatchJobState",
     "BatchNotFinishedError",
     "BatchOptions",
@@ -105,15 +95,9 @@ __all__ = [
     "aembed_batch",
     "arun_batch",
     "chat_requests",
-    "check_job_endpoint",
-    "convert_results",
     "embed_batch",
     "embedding_requests",
-    "open_embedding_job",
-    "outputs_or_raise",
     "run_batch",
-    "state_to_resume",
-    "vectors_from_results",
 ]
 
 # ============================================================================================

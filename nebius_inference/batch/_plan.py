@@ -9,20 +9,22 @@ status of each part); it is saved as a small JSON file.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import uuid
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from ._base import build_body
-from ._errors import InvalidRequestError, NebiusError
-from .types import (
+from .._base import build_body
+from .._errors import InvalidRequestError, NebiusError
+from ..types import (
     TERMINAL_STATES,
     Batch,
     ChatCompletionRequest,
@@ -72,6 +74,7 @@ class BatchPartState(BaseModel):
     request_count: int
     byte_count: int
     input_file_id: str | None = None
+    uploading: bool = False
     creating: bool = False
     batch_id: str | None = None
     status: str | None = None
@@ -138,6 +141,8 @@ class BatchJobState(BaseModel):
     max_requests_per_file: int
     max_bytes_per_file: int
     metadata: dict[str, str] | None = None
+    fingerprint: str | None = None
+    invalid: dict[int, str] = Field(default_factory=dict)
     parts: list[BatchPartState] = Field(default_factory=list)
 
     def custom_id(self, index: int) -> str:
@@ -172,11 +177,21 @@ class BatchJobState(BaseModel):
         return all(part.is_terminal for part in self.parts)
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the state atomically (a crash never leaves half a file)."""
+        """Write the state atomically and durably: a temporary file, flushed to disk, renamed
+        over the old one (a crash, even of the machine, leaves the old state or the new)."""
         target = Path(path)
         temporary = target.with_name(target.name + ".tmp")
-        temporary.write_text(self.model_dump_json(indent=1), encoding="utf-8")
+        with open(temporary, "wb") as file:
+            file.write(self.model_dump_json(indent=1).encode())
+            file.flush()
+            os.fsync(file.fileno())
         os.replace(temporary, target)
+        if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
+            folder = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> BatchJobState:
@@ -184,6 +199,11 @@ class BatchJobState(BaseModel):
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise BatchStateError(f"Cannot read the batch state file: {exc.strerror}.") from None
+        except UnicodeDecodeError:
+            raise BatchStateError(
+                f"The batch state file {Path(path).name} is not UTF-8 text, so not a saved job: "
+                "pass the file that BatchJob(state_path=...) wrote."
+            ) from None
         try:
             state = cls.model_validate_json(text)
         except ValidationError as exc:
@@ -201,12 +221,31 @@ class BatchJobState(BaseModel):
 
 @dataclass
 class PlannedPart:
-    """A part before upload: its model, the input indices, and the JSONL lines."""
+    """A part before upload: its model, the input indices, and its JSONL lines, in memory or,
+    when planned with a spool folder, in a file there (``path``)."""
 
     model: str
-    indices: list[int] = field(default_factory=list)
+    indices: array[int] = field(default_factory=lambda: array("q"))
     lines: list[bytes] = field(default_factory=list)
     size: int = 0
+    path: Path | None = None
+    _file: BinaryIO | None = field(default=None, repr=False)
+
+    def add(self, index: int, line: bytes) -> None:
+        self.indices.append(index)
+        self.size += len(line)
+        if self.path is None:
+            self.lines.append(line)
+            return
+        if self._file is None:
+            self._file = open(self.path, "wb")  # noqa: SIM115 (closed by close())
+        self._file.write(line)
+
+    def close(self) -> None:
+        """Flush the part's file to disk (a part planned in memory has none)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
     def runs(self) -> list[tuple[int, int]]:
         runs: list[tuple[int, int]] = []
@@ -218,26 +257,28 @@ class PlannedPart:
         return runs
 
     def content(self) -> bytes:
-        return b"".join(self.lines)
+        """The JSONL file's bytes (what is uploaded)."""
+        return self.path.read_bytes() if self.path is not None else b"".join(self.lines)
+
+    def discard(self) -> None:
+        """Forget the lines once uploaded (and delete the spooled file)."""
+        self.close()
+        self.lines = []
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
 
 
-def infer_endpoint(requests: Sequence[RequestInput]) -> Endpoint:
-    """The endpoint the requests are for: embeddings if they carry ``input``, else chat."""
-    found: set[Endpoint] = set()
-    for request in requests:
-        if isinstance(request, EmbeddingRequest):
-            found.add(EMBEDDINGS_ENDPOINT)
-        elif isinstance(request, ChatCompletionRequest):
-            found.add(CHAT_ENDPOINT)
-        elif isinstance(request, Mapping):
-            has_input = "input" in request and "messages" not in request
-            found.add(EMBEDDINGS_ENDPOINT if has_input else CHAT_ENDPOINT)
-    if len(found) > 1:
-        raise InvalidRequestError(
-            "A batch job takes requests for one endpoint; these mix chat and embeddings "
-            "requests. Run one job per endpoint."
-        )
-    return found.pop() if found else CHAT_ENDPOINT
+def endpoint_of(request: object) -> Endpoint | None:
+    """The endpoint a request is for: embeddings if it carries ``input``, else chat; ``None``
+    for what is not a request."""
+    if isinstance(request, EmbeddingRequest):
+        return EMBEDDINGS_ENDPOINT
+    if isinstance(request, ChatCompletionRequest):
+        return CHAT_ENDPOINT
+    if isinstance(request, Mapping):
+        has_input = "input" in request and "messages" not in request
+        return EMBEDDINGS_ENDPOINT if has_input else CHAT_ENDPOINT
+    return None
 
 
 def request_body(request: RequestInput, endpoint: Endpoint, index: int) -> dict[str, Any]:
@@ -259,10 +300,8 @@ def request_body(request: RequestInput, endpoint: Endpoint, index: int) -> dict[
     return body
 
 
-def check_custom_ids(custom_ids: Sequence[str], total: int) -> list[str]:
+def check_custom_ids(custom_ids: Sequence[str]) -> list[str]:
     ids = list(custom_ids)
-    if len(ids) != total:
-        raise InvalidRequestError(f"custom_ids has {len(ids)} ids for {total} requests.")
     seen: set[str] = set()
     for i, cid in enumerate(ids):
         if not isinstance(cid, str) or not cid:
@@ -284,65 +323,106 @@ def plan_job(
     max_bytes_per_file: int = DEFAULT_MAX_BYTES_PER_FILE,
     metadata: Mapping[str, str] | None = None,
     job_id: str | None = None,
+    refuse_invalid: bool = False,
+    spool: Path | None = None,
 ) -> tuple[BatchJobState, list[PlannedPart]]:
-    """Validate the requests and split them into parts; nothing is sent.
+    """Validate the requests (any iterable, read once, one at a time) and split them into
+    parts; nothing is sent. With ``spool`` (a folder), each part's lines are written to a file
+    there instead of kept in memory.
 
-    Raises :class:`InvalidRequestError` for a bad request, bad limits, or a single request
-    larger than ``max_bytes_per_file``.
+    An invalid request (or one larger than ``max_bytes_per_file``) is left out of every part
+    and recorded in ``state.invalid``: it ends as an error, never sent, never paid. With
+    ``refuse_invalid`` the job is refused instead, with an :class:`InvalidRequestError` that
+    names every invalid request. Bad limits or ids, and requests for both endpoints, raise.
     """
-    items = list(requests)
-    if not items:
-        raise InvalidRequestError("A batch job needs at least one request.")
     if max_requests_per_file < 1:
         raise InvalidRequestError("max_requests_per_file must be at least 1.")
     if max_bytes_per_file < 1:
         raise InvalidRequestError("max_bytes_per_file must be at least 1.")
-    if endpoint is None:
-        endpoint = infer_endpoint(items)
-    elif endpoint not in (CHAT_ENDPOINT, EMBEDDINGS_ENDPOINT):
+    if endpoint is not None and endpoint not in (CHAT_ENDPOINT, EMBEDDINGS_ENDPOINT):
         raise InvalidRequestError(
             f"endpoint must be {CHAT_ENDPOINT!r} or {EMBEDDINGS_ENDPOINT!r}, got {endpoint!r}."
         )
+    ids = check_custom_ids(custom_ids) if custom_ids is not None else None
     job_id = job_id or f"job-{uuid.uuid4().hex[:12]}"
     state = BatchJobState(
         job_id=job_id,
-        endpoint=endpoint,
-        total=len(items),
-        custom_id_prefix=None if custom_ids is not None else f"{job_id}-",
-        custom_ids=check_custom_ids(custom_ids, len(items)) if custom_ids is not None else None,
+        endpoint=endpoint or CHAT_ENDPOINT,
+        total=0,
+        custom_id_prefix=None if ids is not None else f"{job_id}-",
+        custom_ids=ids,
         max_requests_per_file=max_requests_per_file,
         max_bytes_per_file=max_bytes_per_file,
         metadata=dict(metadata) if metadata else None,
     )
+    # The fingerprint: what the requests ask (and the caller's ids), not the generated ids.
+    fingerprint = hashlib.sha256()
     by_model: dict[str, list[PlannedPart]] = {}
-    for index, request in enumerate(items):
-        body = request_body(request, endpoint, index)
-        line = _jsonl_line(state.custom_id(index), endpoint, body)
+    inferred: Endpoint | None = None  # from the first request, when not given
+    for index, request in enumerate(requests):
+        kind = endpoint_of(request)
+        if endpoint is None and kind is not None and kind != inferred:
+            if inferred is not None:
+                raise InvalidRequestError(
+                    "A batch job takes requests for one endpoint; these mix chat and "
+                    "embeddings requests. Run one job per endpoint."
+                )
+            inferred = state.endpoint = kind
+        state.total = index + 1
+        if ids is not None and index >= len(ids):
+            continue  # too few ids: counted, then refused below
+        try:
+            body = request_body(request, state.endpoint, index)
+        except InvalidRequestError as exc:
+            state.invalid[index] = str(exc)
+            fingerprint.update(f"invalid {exc}\n".encode())
+            continue
+        line = _jsonl_line(state.custom_id(index), state.endpoint, body)
+        fingerprint.update(_jsonl_line(ids[index] if ids else "", state.endpoint, body))
         if len(line) > max_bytes_per_file:
-            raise InvalidRequestError(
+            state.invalid[index] = (
                 f"requests[{index}] takes {len(line)} bytes, more than max_bytes_per_file "
                 f"({max_bytes_per_file})."
             )
+            continue
         model = str(body["model"])
         parts = by_model.setdefault(model, [])
         part = parts[-1] if parts else None
         if (
             part is None
-            or len(part.lines) >= max_requests_per_file
+            or len(part.indices) >= max_requests_per_file
             or part.size + len(line) > max_bytes_per_file
         ):
-            part = PlannedPart(model=model)
+            if part is not None:
+                part.close()
+            number = sum(len(p) for p in by_model.values()) + 1
+            path = spool / f"{job_id}-planned{number}.jsonl" if spool is not None else None
+            part = PlannedPart(model=model, path=path)
             parts.append(part)
-        part.indices.append(index)
-        part.lines.append(line)
-        part.size += len(line)
-    # Parts of one model stay together, models in order of first appearance.
+        part.add(index, line)
     ordered = [part for parts in by_model.values() for part in parts]
+    for part in ordered:
+        part.close()
+    if state.total == 0:
+        raise InvalidRequestError("A batch job needs at least one request.")
+    if ids is not None and len(ids) != state.total:
+        raise InvalidRequestError(f"custom_ids has {len(ids)} ids for {state.total} requests.")
+    if refuse_invalid and state.invalid:
+        for part in ordered:
+            part.discard()
+        reasons = "; ".join(state.invalid.values())
+        raise InvalidRequestError(
+            f"{len(state.invalid)} of {state.total} requests are invalid, so nothing was sent: "
+            f"{reasons}. Fix them, or leave refuse_invalid off to run the others."
+        )
+    fingerprint.update(f"{state.endpoint}\n".encode())
+    state.fingerprint = fingerprint.hexdigest()
+    # Parts of one model stay together, models in order of first appearance.
     state.parts = [
         BatchPartState(
             model=part.model,
             index_runs=part.runs(),
-            request_count=len(part.lines),
+            request_count=len(part.indices),
             byte_count=part.size,
         )
         for part in ordered
@@ -350,26 +430,49 @@ def plan_job(
     return state, ordered
 
 
-def replan_for(state: BatchJobState, requests: Iterable[RequestInput]) -> list[PlannedPart]:
-    """Rebuild the parts of a saved job from its requests, checking they are the same job."""
-    _, parts = plan_job(
+def replan_for(
+    state: BatchJobState,
+    requests: Iterable[RequestInput],
+    *,
+    endpoint: Endpoint | None = None,
+    path: str | os.PathLike[str] | None = None,
+    spool: Path | None = None,
+) -> list[PlannedPart]:
+    """Rebuild the parts of a saved job from its requests, checking they are the same job
+    (the same fingerprint; ``endpoint``, when given, the job's). ``path`` names the state
+    file in the error; ``spool`` is :func:`plan_job`'s."""
+    replanned, parts = plan_job(
         requests,
-        endpoint=state.endpoint,
+        endpoint=endpoint,
         custom_ids=state.custom_ids,
         max_requests_per_file=state.max_requests_per_file,
         max_bytes_per_file=state.max_bytes_per_file,
         job_id=state.job_id,
+        spool=spool,
     )
-    same = len(parts) == len(state.parts) and all(
-        planned.model == saved.model
-        and planned.runs() == saved.index_runs
-        and planned.size == saved.byte_count
-        for planned, saved in zip(parts, state.parts)
+    asked = replanned.endpoint
+    same = (
+        state.fingerprint in (None, replanned.fingerprint)
+        and replanned.invalid == state.invalid
+        and [(p.model, p.runs(), p.size) for p in parts]
+        == [(p.model, p.index_runs, p.byte_count) for p in state.parts]
     )
+    where = f"The state file {Path(path).name}" if path is not None else "The saved job"
+    if not same or asked != state.endpoint:
+        for part in parts:
+            part.discard()
+    if asked != state.endpoint:
+        raise BatchStateError(
+            f"{where} holds batch job {state.job_id} for {state.endpoint}, and these requests "
+            f"are for {asked}: resume it with the call that made it, or pass another state_path."
+        )
     if not same:
         raise BatchStateError(
-            "These requests do not match the saved job (different count, models or sizes); "
-            "pass the same requests, in the same order, that the job was created with."
+            f"{where} holds batch job {state.job_id} ({state.total} {state.endpoint} "
+            "requests), and these requests are not that job's (different requests, order or "
+            "endpoint). To resume it, pass the same requests, in the same order; to start a "
+            "new job, pass another state_path or delete the file (cancel the saved job first "
+            "with BatchJob.resume(client, path).cancel() if its batches should not run)."
         )
     return parts
 
