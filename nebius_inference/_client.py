@@ -42,7 +42,7 @@ from ._config import Secret, Timeouts, env_proxy, resolve_options
 from ._endpoints import CallOptions, FileInput
 from ._logs import logger
 from ._retry import RetryPolicy, effective_delay
-from ._streaming import AsyncStream, Stream
+from ._streaming import ORPHANS, AsyncStream, OpenStreams, Stream
 from .types import (
     Batch,
     BatchList,
@@ -220,6 +220,7 @@ class NebiusClient(_ClientBase):
             # A client dropped without close() still frees its sockets.
             weakref.finalize(self, http_client.close)
         self._http = http_client
+        self._streams = OpenStreams()
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -231,6 +232,9 @@ class NebiusClient(_ClientBase):
         """Send ``call`` with retries. With ``whole=True`` a successful plain JSON call on our own
         pool comes back as a :class:`Reply` (no httpx objects built); anything else, and every
         reply that is not a success, as an ``httpx.Response``."""
+        if self._streams._parked or ORPHANS._parked:
+            self._streams.drain()
+            ORPHANS.drain()
         call.headers = {**self._headers, **call.headers}
         transport = self._transport
         pool = self._pool
@@ -286,7 +290,7 @@ class NebiusClient(_ClientBase):
         return parse_body(model_cls, reply.content, reply.headers, reply.response)
 
     def _stream(self, call: RequestOptions, model_cls: type[T]) -> Stream[T]:
-        return Stream(self._send(call), model_cls)
+        return Stream(self._send(call), model_cls, self._streams)
 
     # -- chat and completions ------------------------------------------------------------------
 
@@ -433,6 +437,7 @@ class NebiusClient(_ClientBase):
 
     def close(self) -> None:
         """Close the connection pool (not a pool you passed in as ``http_client``)."""
+        self._streams.close_all()
         if self._owns_http:
             self._http.close()
 
