@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 import weakref
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from reliability.fault_server import MODEL, FaultServer
 
-from nebius_inference import AsyncNebiusClient, NebiusClient
+from nebius_inference import AsyncNebiusClient, NebiusClient, Stream
 
 ROUNDS = 1000
 MESSAGES = [{"role": "user", "content": "abandoned"}]
@@ -61,18 +63,19 @@ async def test_core_async_break_then_call(fault_env: FaultServer) -> None:
         reply = await client.create_chat_completion(model=MODEL, messages=MESSAGES)
         assert reply.choices[0].message.content == "abandoned"
         if round_ % 100 == 99:
-            await _settle()
             # Bounded, not growing with the rounds: abandoned streams are closed.
-            assert fault_env.open_connections() <= start + 2
-    await _settle()
+            await _open_at_most(fault_env, start + 2)
     await client.aclose()
     fault_env.wait_open(start)
 
 
-async def _settle() -> None:
-    """Let the event loop run the closes it scheduled for abandoned async generators."""
-    for _ in range(5):
-        await asyncio.sleep(0)
+async def _open_at_most(server: FaultServer, expected: int) -> None:
+    """Let the event loop run the closes it scheduled for abandoned async generators until the
+    server holds at most ``expected`` connections (the watchdog bounds the wait)."""
+    for _ in itertools.count():
+        if server.open_connections() <= expected:
+            return
+        await asyncio.sleep(0.005)
 
 
 def test_a_bare_stream_frees_its_connection_at_break(fault_env: FaultServer) -> None:
@@ -95,3 +98,144 @@ def test_a_bare_stream_frees_its_connection_at_break(fault_env: FaultServer) -> 
     finally:
         gc.enable()
     client.close()
+
+
+# --- the adapters ---------------------------------------------------------------------------
+# Each pair: open a stream and leave it at the first chunk, then make a whole call.
+
+
+def _langchain_chat() -> tuple[Any, Any]:
+    from langchain_nebius import ChatNebius
+
+    llm = ChatNebius(model=MODEL)
+    return (lambda: llm.stream("abandoned"), lambda: llm.invoke("abandoned").content)
+
+
+def _langchain_llm() -> tuple[Any, Any]:
+    from langchain_nebius import NebiusLLM
+
+    llm = NebiusLLM(model=MODEL)
+    return (lambda: llm.stream("abandoned"), lambda: llm.invoke("abandoned"))
+
+
+def _llama_index_chat() -> tuple[Any, Any]:
+    from llama_index.core.llms import ChatMessage
+
+    from llama_index_nebius import NebiusLLM
+
+    llm = NebiusLLM(model=MODEL)
+    messages = [ChatMessage(role="user", content="abandoned")]
+    return (lambda: llm.stream_chat(messages), lambda: llm.chat(messages).message.content)
+
+
+def _llama_index_complete() -> tuple[Any, Any]:
+    from llama_index_nebius import NebiusLLM
+
+    llm = NebiusLLM(model=MODEL)
+    return (lambda: llm.stream_complete("abandoned"), lambda: llm.complete("abandoned").text)
+
+
+@pytest.mark.usefixtures("gc_often")
+@pytest.mark.parametrize(
+    "make", [_langchain_chat, _langchain_llm, _llama_index_chat, _llama_index_complete]
+)
+def test_adapters_sync_break_then_call(fault_env: FaultServer, make: Any) -> None:
+    start = _baseline(fault_env)
+    stream, call = make()
+    for _ in range(ROUNDS):
+        for _chunk in stream():
+            break
+        assert call() == "abandoned"
+    fault_env.wait_open(start + 1)
+
+
+def _langchain_chat_async() -> tuple[Any, Any]:
+    from langchain_nebius import ChatNebius
+
+    llm = ChatNebius(model=MODEL)
+
+    async def call() -> Any:
+        return (await llm.ainvoke("abandoned")).content
+
+    return (lambda: llm.astream("abandoned"), call)
+
+
+def _langchain_llm_async() -> tuple[Any, Any]:
+    from langchain_nebius import NebiusLLM
+
+    llm = NebiusLLM(model=MODEL)
+    return (lambda: llm.astream("abandoned"), lambda: llm.ainvoke("abandoned"))
+
+
+def _llama_index_chat_async() -> tuple[Any, Any]:
+    from llama_index.core.llms import ChatMessage
+
+    from llama_index_nebius import NebiusLLM
+
+    llm = NebiusLLM(model=MODEL)
+    messages = [ChatMessage(role="user", content="abandoned")]
+
+    async def stream() -> Any:
+        return await llm.astream_chat(messages)
+
+    async def call() -> Any:
+        return (await llm.achat(messages)).message.content
+
+    return (stream, call)
+
+
+def _llama_index_complete_async() -> tuple[Any, Any]:
+    from llama_index_nebius import NebiusLLM
+
+    llm = NebiusLLM(model=MODEL)
+
+    async def stream() -> Any:
+        return await llm.astream_complete("abandoned")
+
+    async def call() -> Any:
+        return (await llm.acomplete("abandoned")).text
+
+    return (stream, call)
+
+
+@pytest.mark.usefixtures("gc_often")
+@pytest.mark.parametrize(
+    "make",
+    [
+        _langchain_chat_async,
+        _langchain_llm_async,
+        _llama_index_chat_async,
+        _llama_index_complete_async,
+    ],
+)
+async def test_adapters_async_break_then_call(fault_env: FaultServer, make: Any) -> None:
+    start = _baseline(fault_env)
+    stream, call = make()
+    for round_ in range(ROUNDS):
+        events = stream()
+        if asyncio.iscoroutine(events):
+            events = await events
+        async for _chunk in events:
+            break
+        assert await call() == "abandoned"
+        if round_ % 100 == 99:
+            await _open_at_most(fault_env, start + 2)
+    await _open_at_most(fault_env, start + 2)
+
+
+@pytest.mark.parametrize(
+    "make", [_langchain_chat, _langchain_llm, _llama_index_chat, _llama_index_complete]
+)
+def test_adapters_sync_streams_hold_no_cycle(fault_env: FaultServer, make: Any) -> None:
+    """Through each adapter, the core stream is freed at ``break`` without the collector."""
+    stream, call = make()
+    call()  # the client exists before we count
+    gc.collect()
+    gc.disable()
+    try:
+        for _chunk in stream():
+            break
+        del _chunk
+        assert not [o for o in gc.get_objects() if isinstance(o, Stream)]
+    finally:
+        gc.enable()
