@@ -8,6 +8,7 @@ long to wait, how to read the reply) lives in ``_endpoints``, ``_base`` and ``_r
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 import warnings
 import weakref
@@ -80,6 +81,10 @@ DEFAULT_LIMITS = httpx.Limits(
 )
 EMBED_BATCH_SIZE = 128
 EMBED_MAX_CONCURRENCY = 4
+
+# Pools a forked child inherited from its parent: referenced here so that nothing in the child
+# ever finalises or closes them (see NebiusClient._after_fork).
+INHERITED: list[object] = []
 
 
 class _ClientBase:
@@ -209,18 +214,39 @@ class NebiusClient(_ClientBase):
         # auth, redirect and cookie handling we never use, and a cookie-jar pass per reply.
         self._transport: httpx.HTTPTransport | None = None
         self._pool: httpcore.ConnectionPool | None = None  # the transport's, for plain JSON calls
+        self._closer: weakref.finalize[Any, Any] | None = None
         if http_client is None:
-            self._transport = httpx.HTTPTransport(
-                limits=DEFAULT_LIMITS, proxy=env_proxy(self._options.base_url)
-            )
-            from ._httpcore import pool_of  # httpx imports httpcore only now, too
-
-            self._pool = pool_of(self._transport)
-            http_client = httpx.Client(transport=self._transport, follow_redirects=False)
-            # A client dropped without close() still frees its sockets.
-            weakref.finalize(self, http_client.close)
+            http_client = self._open_pool()
         self._http = http_client
         self._streams = OpenStreams()
+        self._pid = os.getpid()
+
+    def _open_pool(self) -> httpx.Client:
+        self._transport = httpx.HTTPTransport(
+            limits=DEFAULT_LIMITS, proxy=env_proxy(self._options.base_url)
+        )
+        from ._httpcore import pool_of  # httpx imports httpcore only now, too
+
+        self._pool = pool_of(self._transport)
+        http_client = httpx.Client(transport=self._transport, follow_redirects=False)
+        # A client dropped without close() still frees its sockets.
+        self._closer = weakref.finalize(self, http_client.close)
+        return http_client
+
+    def _after_fork(self) -> None:
+        """In a forked child: open a pool of our own and leave the parent's connections alone.
+
+        Sharing them would interleave both processes' requests on one socket, so a reply could
+        reach the wrong process. The inherited pool is kept referenced and never closed (a
+        close could end the parent's TLS sessions); only its memory stays in the child.
+        """
+        INHERITED.append((self._http, self._streams))
+        self._streams = OpenStreams()
+        if self._owns_http:
+            if self._closer is not None:
+                self._closer.detach()
+            self._http = self._open_pool()
+        self._pid = os.getpid()
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -232,6 +258,8 @@ class NebiusClient(_ClientBase):
         """Send ``call`` with retries. With ``whole=True`` a successful plain JSON call on our own
         pool comes back as a :class:`Reply` (no httpx objects built); anything else, and every
         reply that is not a success, as an ``httpx.Response``."""
+        if self._pid != os.getpid():
+            self._after_fork()
         if self._streams._parked or ORPHANS._parked:
             self._streams.drain()
             ORPHANS.drain()
@@ -540,6 +568,7 @@ class AsyncNebiusClient(_ClientBase):
         )
         self._user_http = http_client
         self._pools: dict[int, _LoopPool] = {}
+        self._pid = os.getpid()
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -576,6 +605,12 @@ class AsyncNebiusClient(_ClientBase):
         reply that is not a success, as an ``httpx.Response``."""
         import asyncio
 
+        if self._pid != os.getpid():
+            # A forked child: keep the parent's pools referenced, never closed (see
+            # NebiusClient._after_fork), and open new ones here.
+            INHERITED.append(self._pools)
+            self._pools = {}
+            self._pid = os.getpid()
         # With our own pool, plain JSON calls go straight through its aiohttp session, and
         # streams and uploads straight to its transport (see NebiusClient._send and _aiohttp).
         pool = None if self._user_http is not None else await self._get_pool()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import os
 import threading
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
@@ -101,16 +102,21 @@ class OpenStreams:
             self.release(token)
 
     def forget(self) -> None:
-        """Drop every entry without closing it (after a fork: the parent owns those sockets)."""
-        self._open.clear()
-        self._parked.clear()
+        """Start afresh without closing anything (after a fork: the parent owns those sockets,
+        and the old entries stay referenced so that no finaliser closes them here)."""
+        _KEPT.append(self._open)
+        self._open = {}
+        self._parked = deque()
 
     def __len__(self) -> int:
         return len(self._open)
 
 
+_KEPT: list[object] = []
 # Streams made without a client's registry (``Stream(response, model)``); clients drain it too.
 ORPHANS = OpenStreams()
+if hasattr(os, "register_at_fork"):  # a forked child leaves the parent's streams alone
+    os.register_at_fork(after_in_child=ORPHANS.forget)
 
 
 def _parse_event(model_cls: type[T], data: str, response: httpx.Response) -> T:
