@@ -185,7 +185,8 @@ class NebiusClient(_ClientBase):
         default_headers: headers sent with every request.
         http_client: your own ``httpx.Client`` (for proxies, custom TLS, mock transports).
         ai_project_id: sent as the ``ai_project_id`` query parameter on every request.
-        stream_idle_timeout: the longest silence allowed inside a stream (default 300 s).
+        stream_idle_timeout: the longest time a stream may send nothing at all (default 300 s);
+            keep-alive comments count as something.
     """
 
     def __init__(
