@@ -140,23 +140,6 @@ class _ClientBase:
         )
 
 
-def _read_or_close(response: httpx.Response) -> None:
-    """Read a whole reply; free its connection if reading fails."""
-    try:
-        response.read()
-    except BaseException:
-        response.close()
-        raise
-
-
-async def _aread_or_close(response: httpx.Response) -> None:
-    try:
-        await response.aread()
-    except BaseException:
-        await response.aclose()
-        raise
-
-
 def _log_response(response: httpx.Response, started: float) -> None:
     if logger.isEnabledFor(20):
         logger.info(
@@ -211,10 +194,11 @@ class NebiusClient(_ClientBase):
             stream_idle_timeout=stream_idle_timeout,
         )
         self._owns_http = http_client is None
-        # With our own pool, requests go straight to its transport: httpx.Client.send adds
-        # auth, redirect and cookie handling we never use, and a cookie-jar pass per reply.
-        self._transport: httpx.HTTPTransport | None = None
-        self._pool: httpcore.ConnectionPool | None = None  # the transport's, for plain JSON calls
+        # Two routes: httpx.Client.send (every call on your client, and streams and uploads
+        # on ours) and, on our own pool only, plain JSON calls straight through the
+        # httpcore pool of its transport (see _httpcore). That pool is a private attribute of
+        # httpx.HTTPTransport: without it, everything takes the public route.
+        self._pool: httpcore.ConnectionPool | None = None
         self._closer: weakref.finalize[Any, Any] | None = None
         if http_client is None:
             http_client = self._open_pool()
@@ -223,13 +207,13 @@ class NebiusClient(_ClientBase):
         self._pid = os.getpid()
 
     def _open_pool(self) -> httpx.Client:
-        self._transport = httpx.HTTPTransport(
+        transport = httpx.HTTPTransport(
             limits=DEFAULT_LIMITS, proxy=env_proxy(self._options.base_url)
         )
         from ._httpcore import pool_of  # httpx imports httpcore only now, too
 
-        self._pool = pool_of(self._transport)
-        http_client = httpx.Client(transport=self._transport, follow_redirects=False)
+        self._pool = pool_of(transport)
+        http_client = httpx.Client(transport=transport, follow_redirects=False)
         # A client dropped without close() still frees its sockets.
         self._closer = weakref.finalize(self, http_client.close)
         return http_client
@@ -265,12 +249,12 @@ class NebiusClient(_ClientBase):
             self._streams.drain()
             ORPHANS.drain()
         call.headers = {**self._headers, **call.headers}
-        transport = self._transport
         pool = self._pool
         direct = pool is not None and not call.stream and call.files is None and not call.data
         prepared = prepare_request(self._options, call)
         # The direct path builds the httpx.Request only when it needs one.
-        request = None if direct else to_httpx_request(prepared, None if transport else self._http)
+        own = None if self._owns_http else self._http
+        request = None if direct else to_httpx_request(prepared, own)
         policy = self._policy_for(call)
         attempt = 0
         while True:
@@ -285,15 +269,9 @@ class NebiusClient(_ClientBase):
                         return reply
                     request = request or to_httpx_request(prepared)
                     response = reply.response(request)
-                elif transport is None:
-                    assert request is not None
-                    response = self._http.send(request, stream=call.stream)
                 else:
                     assert request is not None
-                    response = transport.handle_request(request)
-                    response.request = request
-                    if not call.stream:
-                        _read_or_close(response)
+                    response = self._http.send(request, stream=call.stream)
             except httpx.TransportError as exc:
                 request = request or to_httpx_request(prepared)
                 delay = retry_delay_after_error(policy, attempt, request, exc)
@@ -493,7 +471,6 @@ class _LoopPool:
 
     loop: weakref.ref[asyncio.AbstractEventLoop]
     http: httpx.AsyncClient
-    transport: httpx.AsyncBaseTransport
     session: aiohttp.ClientSession
     closer: AsyncGenerator[None, None]
 
@@ -516,8 +493,7 @@ def _abandon(pool: _LoopPool) -> None:
     The loop can no longer run a clean close, so the sockets are closed directly; otherwise the
     garbage collector would find them open and warn. Only pools of dead loops come here.
     """
-    transport = getattr(pool.http, "_transport", None)
-    session: Any = getattr(transport, "client", None)
+    session: Any = pool.session
     connector: Any = getattr(session, "connector", None)
     with contextlib.suppress(Exception), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -533,8 +509,8 @@ def _abandon(pool: _LoopPool) -> None:
         warnings.simplefilter("ignore")
         if connector is not None:
             connector._close()
-        if session is not None:
-            session.detach()
+    with contextlib.suppress(Exception):  # public: runs even when the private close is gone
+        session.detach()
 
 
 class AsyncNebiusClient(_ClientBase):
@@ -589,10 +565,10 @@ class AsyncNebiusClient(_ClientBase):
                 _abandon(other)
         from ._aiohttp import make_pool  # aiohttp is imported on first async use only
 
-        http, transport, session = make_pool(DEFAULT_LIMITS, env_proxy(self._options.base_url))
+        http, session = make_pool(DEFAULT_LIMITS, env_proxy(self._options.base_url))
         closer = _close_with_loop(key, self._pools, http)
         await closer.__anext__()
-        pool = _LoopPool(weakref.ref(loop), http, transport, session, closer)
+        pool = _LoopPool(weakref.ref(loop), http, session, closer)
         self._pools[key] = pool
         return pool
 
@@ -612,17 +588,16 @@ class AsyncNebiusClient(_ClientBase):
             INHERITED.append(self._pools)
             self._pools = {}
             self._pid = os.getpid()
-        # With our own pool, plain JSON calls go straight through its aiohttp session, and
-        # streams and uploads straight to its transport (see NebiusClient._send and _aiohttp).
+        # Two routes, as in NebiusClient._send: httpx.AsyncClient.send, and on our own pool
+        # plain JSON calls straight through its aiohttp session (public aiohttp API).
         pool = None if self._user_http is not None else await self._get_pool()
         http = pool.http if pool is not None else self._user_http
         assert http is not None
-        transport = None if pool is None else pool.transport
         direct = pool is not None and not call.stream and call.files is None and not call.data
         call.headers = {**self._headers, **call.headers}
         prepared = prepare_request(self._options, call)
         # The direct path builds the httpx.Request only when it needs one.
-        request = None if direct else to_httpx_request(prepared, None if transport else http)
+        request = None if direct else to_httpx_request(prepared, None if pool else http)
         policy = self._policy_for(call)
         attempt = 0
         while True:
@@ -637,15 +612,9 @@ class AsyncNebiusClient(_ClientBase):
                         return reply
                     request = request or to_httpx_request(prepared)
                     response = reply.response(request)
-                elif transport is None:
-                    assert request is not None
-                    response = await http.send(request, stream=call.stream)
                 else:
                     assert request is not None
-                    response = await transport.handle_async_request(request)
-                    response.request = request
-                    if not call.stream:
-                        await _aread_or_close(response)
+                    response = await http.send(request, stream=call.stream)
             except httpx.TransportError as exc:
                 request = request or to_httpx_request(prepared)
                 delay = retry_delay_after_error(policy, attempt, request, exc)
