@@ -12,6 +12,7 @@ import os
 import time
 import warnings
 import weakref
+from collections import deque
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import TracebackType
@@ -43,7 +44,7 @@ from ._config import Secret, Timeouts, env_proxy, resolve_options
 from ._endpoints import CallOptions, FileInput
 from ._logs import logger
 from ._retry import RetryPolicy, effective_delay
-from ._streaming import ORPHANS, AsyncStream, OpenStreams, Stream
+from ._streaming import ORPHANS, AsyncStream, OpenStreams, Stream, in_collector
 from .types import (
     Batch,
     BatchList,
@@ -85,6 +86,17 @@ EMBED_MAX_CONCURRENCY = 4
 # Pools a forked child inherited from its parent: referenced here so that nothing in the child
 # ever finalises or closes them (see NebiusClient._after_fork).
 INHERITED: list[object] = []
+
+# Pools of clients the garbage collector dropped: closed before any client's next request (a
+# close inside the collector could wait on a pool lock; see _streaming).
+_DROPPED: deque[httpx.Client] = deque()
+
+
+def _close_dropped(http: httpx.Client) -> None:
+    if in_collector():
+        _DROPPED.append(http)
+    else:
+        http.close()
 
 
 class _ClientBase:
@@ -215,7 +227,7 @@ class NebiusClient(_ClientBase):
         self._pool = pool_of(transport)
         http_client = httpx.Client(transport=transport, follow_redirects=False)
         # A client dropped without close() still frees its sockets.
-        self._closer = weakref.finalize(self, http_client.close)
+        self._closer = weakref.finalize(self, _close_dropped, http_client)
         return http_client
 
     def _after_fork(self) -> None:
@@ -245,9 +257,12 @@ class NebiusClient(_ClientBase):
         reply that is not a success, as an ``httpx.Response``."""
         if self._pid != os.getpid():
             self._after_fork()
-        if self._streams._parked or ORPHANS._parked:
+        if self._streams._parked or ORPHANS._parked or _DROPPED:
             self._streams.drain()
             ORPHANS.drain()
+            with contextlib.suppress(IndexError):  # another thread may empty it first
+                while _DROPPED:
+                    _DROPPED.popleft().close()
         call.headers = {**self._headers, **call.headers}
         pool = self._pool
         direct = pool is not None and not call.stream and call.files is None and not call.data

@@ -15,6 +15,7 @@ reference cycles, so in CPython the collector is involved only when user code ma
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
 import os
@@ -93,8 +94,9 @@ class OpenStreams:
     def drain(self) -> None:
         """Close the responses parked by the collector (outside it: here we hold no lock)."""
         parked = self._parked
-        while parked:
-            self.release(parked.popleft())
+        with contextlib.suppress(IndexError):  # another thread may empty it first
+            while parked:
+                self.release(parked.popleft())
 
     def close_all(self) -> None:
         self.drain()

@@ -239,3 +239,39 @@ def test_adapters_sync_streams_hold_no_cycle(fault_env: FaultServer, make: Any) 
         assert not [o for o in gc.get_objects() if isinstance(o, Stream)]
     finally:
         gc.enable()
+
+
+def test_a_stream_the_collector_frees_is_closed_outside_it(fault_env: FaultServer) -> None:
+    """A stream caught in a reference cycle of the user's own is freed by the collector: its
+    response is parked, not closed there, and the client's next request closes it."""
+    start = _baseline(fault_env)
+    client = NebiusClient()
+    stream = client.stream_chat_completion(model=MODEL, messages=MESSAGES)
+    next(stream)
+    holder: dict[str, Any] = {"stream": stream}
+    holder["self"] = holder  # the cycle
+    del stream, holder
+    assert len(client._streams) == 1
+    gc.collect()
+    assert len(client._streams) == 1 and len(client._streams._parked) == 1  # parked, not closed
+    client.create_chat_completion(model=MODEL, messages=MESSAGES)  # closes it first
+    assert len(client._streams) == 0
+    fault_env.wait_open(start + 1)
+    client.close()
+
+
+def test_a_client_the_collector_frees_closes_its_pool_outside_it(fault_env: FaultServer) -> None:
+    from nebius_inference import _client
+
+    start = _baseline(fault_env)
+    dropped = NebiusClient()
+    dropped.create_chat_completion(model=MODEL, messages=MESSAGES)
+    dropped.cycle = dropped  # type: ignore[attr-defined]
+    del dropped
+    gc.collect()
+    assert len(_client._DROPPED) == 1  # parked by the collector, not closed inside it
+    with NebiusClient() as other:
+        other.create_chat_completion(model=MODEL, messages=MESSAGES)  # closes it first
+        assert not _client._DROPPED
+        fault_env.wait_open(start + 1)
+    fault_env.wait_open(start)
