@@ -9,7 +9,8 @@
   and sends invalid UTF-8, wrong ``Content-Length`` values, redirects, ``Retry-After`` values,
   keep-alive comments and cut streams on request (see that module's docstring).
   ``fault_server.script(...)`` queues faults; ``fault_server.wait_open(n)`` polls until the
-  server holds ``n`` connections (the watchdog bounds it).
+  server holds ``n`` connections (the watchdog bounds it); ``settled_open()`` is a baseline
+  taken once the count stops moving.
 - ``fault_env`` sets ``NEBIUS_API_KEY`` and ``NEBIUS_BASE_URL`` to the fault server, so a client
   or adapter made with no arguments talks to it.
 """

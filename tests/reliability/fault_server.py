@@ -421,6 +421,16 @@ class FaultServer:
                 return now
             time.sleep(0.005)
 
+    def settled_open(self, reads: int = 5) -> int:
+        """The open-connection count once it has stopped moving (``reads`` equal reads 10 ms
+        apart): a baseline that connections other tests closed a moment ago do not skew."""
+        last, same = self.open_connections(), 1
+        while same < reads:
+            time.sleep(0.01)
+            now = self.open_connections()
+            last, same = now, same + 1 if now == last else 1
+        return last
+
     def wait_open_at_most(self, expected: int) -> int:
         """Like :meth:`wait_open`, for at most ``expected`` open connections."""
         while True:
