@@ -42,6 +42,7 @@ from ._base import (
 )
 from ._config import Secret, Timeouts, env_proxy, resolve_options
 from ._endpoints import CallOptions, FileInput
+from ._errors import APIStatusError
 from ._logs import logger
 from ._retry import RetryPolicy, effective_delay
 from ._streaming import ORPHANS, AsyncStream, OpenStreams, Stream, in_collector
@@ -150,6 +151,17 @@ class _ClientBase:
             f"{type(self).__name__} cannot be pickled (it holds an API key and open connections); "
             "create a new client where you need one."
         )
+
+
+def _redirect_error(response: httpx.Response) -> APIStatusError:
+    location = response.headers.get("location", "")
+    return APIStatusError(
+        f"Error code: {response.status_code} - the server redirects to {location!r}. The "
+        "client does not follow redirects (one could carry the API key to another host): set "
+        "base_url to the address you mean.",
+        response=response,
+        body=None,
+    )
 
 
 def _log_response(response: httpx.Response, started: float) -> None:
@@ -294,11 +306,13 @@ class NebiusClient(_ClientBase):
                     raise connection_error(exc, request, attempt) from exc
             else:
                 _log_response(response, started)
-                if response.status_code < 400:
+                if response.status_code < 300:
                     return response
                 if call.stream:
                     response.read()
                     response.close()
+                if response.status_code < 400:
+                    raise _redirect_error(response)
                 delay = retry_delay_after_status(policy, attempt, response)
                 if delay is None:
                     raise make_status_error(response)
@@ -637,11 +651,13 @@ class AsyncNebiusClient(_ClientBase):
                     raise connection_error(exc, request, attempt) from exc
             else:
                 _log_response(response, started)
-                if response.status_code < 400:
+                if response.status_code < 300:
                     return response
                 if call.stream:
                     await response.aread()
                     await response.aclose()
+                if response.status_code < 400:
+                    raise _redirect_error(response)
                 delay = retry_delay_after_status(policy, attempt, response)
                 if delay is None:
                     raise make_status_error(response)
