@@ -245,7 +245,8 @@ class Stream(_StreamBase[T]):
         # Only a stream left open comes here with work to do; the collector's case is parked.
         opened = getattr(self, "_opened", None)
         if opened is not None:
-            opened.release(self._token)
+            with contextlib.suppress(Exception):  # at interpreter exit, modules are half gone
+                opened.release(self._token)
 
     def __enter__(self) -> Stream[T]:
         return self
