@@ -298,8 +298,11 @@ class NebiusLLM(NebiusConnection, FunctionCallingLLM):
         chats = self._stream_chat([_user(prompt)], **kwargs)
 
         def gen() -> CompletionResponseGen:
-            for response in chats:
-                yield _to_completion(response)
+            try:
+                for response in chats:
+                    yield _to_completion(response)
+            finally:
+                chats.close()  # left early: free the connection now, not when chats is collected
 
         return gen()
 
@@ -311,8 +314,11 @@ class NebiusLLM(NebiusConnection, FunctionCallingLLM):
         chats = self._astream_chat([_user(prompt)], **kwargs)
 
         async def gen() -> CompletionResponseAsyncGen:
-            async for response in chats:
-                yield _to_completion(response)
+            try:
+                async for response in chats:
+                    yield _to_completion(response)
+            finally:
+                await chats.aclose()  # left early: free the connection with this close
 
         return gen()
 

@@ -1,7 +1,7 @@
 """The async client's own connection pool: one ``aiohttp.ClientSession`` per event loop.
 
-Streams and uploads go through ``httpx`` with the aiohttp transport on this session, so they
-share its connections. Plain JSON calls skip httpx's transport layer and go straight through
+Streams and uploads go through ``httpx.AsyncClient.send`` with the aiohttp transport on this
+session, so they share its connections. Plain JSON calls skip httpx and go straight through
 the session, which keeps the throughput of many calls in flight close to raw aiohttp's. A
 successful reply is parsed straight from its bytes; any other becomes an ``httpx.Response``,
 so error mapping and retries are the same for every path. aiohttp's errors become httpx's, for
@@ -26,7 +26,7 @@ __all__ = ["make_pool", "send_direct"]
 
 def make_pool(
     limits: httpx.Limits, proxy: str | None = None
-) -> tuple[httpx.AsyncClient, AiohttpTransport, aiohttp.ClientSession]:
+) -> tuple[httpx.AsyncClient, aiohttp.ClientSession]:
     """A session, and an httpx client whose transport sends through that same session.
 
     ``proxy`` is the environment's proxy for our base URL: when there is one, the session
@@ -37,7 +37,7 @@ def make_pool(
     )
     session = aiohttp.ClientSession(connector=connector, trust_env=proxy is not None)
     transport = AiohttpTransport(limits=limits, client=session)
-    return httpx.AsyncClient(transport=transport, follow_redirects=False), transport, session
+    return httpx.AsyncClient(transport=transport, follow_redirects=False), session
 
 
 @functools.lru_cache(maxsize=64)

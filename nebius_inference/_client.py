@@ -12,6 +12,7 @@ import os
 import time
 import warnings
 import weakref
+from collections import deque
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import TracebackType
@@ -41,9 +42,10 @@ from ._base import (
 )
 from ._config import Secret, Timeouts, env_proxy, resolve_options
 from ._endpoints import CallOptions, FileInput
+from ._errors import APIStatusError
 from ._logs import logger
 from ._retry import RetryPolicy, effective_delay
-from ._streaming import AsyncStream, Stream
+from ._streaming import ORPHANS, AsyncStream, OpenStreams, Stream, in_collector
 from .types import (
     Batch,
     BatchList,
@@ -81,6 +83,21 @@ DEFAULT_LIMITS = httpx.Limits(
 )
 EMBED_BATCH_SIZE = 128
 EMBED_MAX_CONCURRENCY = 4
+
+# Pools a forked child inherited from its parent: referenced here so that nothing in the child
+# ever finalises or closes them (see NebiusClient._after_fork).
+INHERITED: list[object] = []
+
+# Pools of clients the garbage collector dropped: closed before any client's next request (a
+# close inside the collector could wait on a pool lock; see _streaming).
+_DROPPED: deque[httpx.Client] = deque()
+
+
+def _close_dropped(http: httpx.Client) -> None:
+    if in_collector():
+        _DROPPED.append(http)
+    else:
+        http.close()
 
 
 class _ClientBase:
@@ -138,21 +155,15 @@ class _ClientBase:
         )
 
 
-def _read_or_close(response: httpx.Response) -> None:
-    """Read a whole reply; free its connection if reading fails."""
-    try:
-        response.read()
-    except BaseException:
-        response.close()
-        raise
-
-
-async def _aread_or_close(response: httpx.Response) -> None:
-    try:
-        await response.aread()
-    except BaseException:
-        await response.aclose()
-        raise
+def _redirect_error(response: httpx.Response) -> APIStatusError:
+    location = response.headers.get("location", "")
+    return APIStatusError(
+        f"Error code: {response.status_code} - the server redirects to {location!r}. The "
+        "client does not follow redirects (one could carry the API key to another host): set "
+        "base_url to the address you mean.",
+        response=response,
+        body=None,
+    )
 
 
 def _log_response(response: httpx.Response, started: float) -> None:
@@ -183,7 +194,8 @@ class NebiusClient(_ClientBase):
         default_headers: headers sent with every request.
         http_client: your own ``httpx.Client`` (for proxies, custom TLS, mock transports).
         ai_project_id: sent as the ``ai_project_id`` query parameter on every request.
-        stream_idle_timeout: the longest silence allowed inside a stream (default 300 s).
+        stream_idle_timeout: the longest time a stream may send nothing at all (default 300 s);
+            keep-alive comments count as something.
         allow_insecure_http: allow a plain ``http://`` base URL to a host that is not loopback
             (the key then crosses the network unencrypted); also ``NEBIUS_ALLOW_INSECURE_HTTP=1``.
     """
@@ -212,21 +224,44 @@ class NebiusClient(_ClientBase):
             allow_insecure_http=allow_insecure_http,
         )
         self._owns_http = http_client is None
-        # With our own pool, requests go straight to its transport: httpx.Client.send adds
-        # auth, redirect and cookie handling we never use, and a cookie-jar pass per reply.
-        self._transport: httpx.HTTPTransport | None = None
-        self._pool: httpcore.ConnectionPool | None = None  # the transport's, for plain JSON calls
+        # Two routes: httpx.Client.send (every call on your client, and streams and uploads
+        # on ours) and, on our own pool only, plain JSON calls straight through the
+        # httpcore pool of its transport (see _httpcore). That pool is a private attribute of
+        # httpx.HTTPTransport: without it, everything takes the public route.
+        self._pool: httpcore.ConnectionPool | None = None
+        self._closer: weakref.finalize[Any, Any] | None = None
         if http_client is None:
-            self._transport = httpx.HTTPTransport(
-                limits=DEFAULT_LIMITS, proxy=env_proxy(self._options.base_url)
-            )
-            from ._httpcore import pool_of  # httpx imports httpcore only now, too
-
-            self._pool = pool_of(self._transport)
-            http_client = httpx.Client(transport=self._transport, follow_redirects=False)
-            # A client dropped without close() still frees its sockets.
-            weakref.finalize(self, http_client.close)
+            http_client = self._open_pool()
         self._http = http_client
+        self._streams = OpenStreams()
+        self._pid = os.getpid()
+
+    def _open_pool(self) -> httpx.Client:
+        transport = httpx.HTTPTransport(
+            limits=DEFAULT_LIMITS, proxy=env_proxy(self._options.base_url)
+        )
+        from ._httpcore import pool_of  # httpx imports httpcore only now, too
+
+        self._pool = pool_of(transport)
+        http_client = httpx.Client(transport=transport, follow_redirects=False)
+        # A client dropped without close() still frees its sockets.
+        self._closer = weakref.finalize(self, _close_dropped, http_client)
+        return http_client
+
+    def _after_fork(self) -> None:
+        """In a forked child: open a pool of our own and leave the parent's connections alone.
+
+        Sharing them would interleave both processes' requests on one socket, so a reply could
+        reach the wrong process. The inherited pool is kept referenced and never closed (a
+        close could end the parent's TLS sessions); only its memory stays in the child.
+        """
+        INHERITED.append((self._http, self._streams))
+        self._streams = OpenStreams()
+        if self._owns_http:
+            if self._closer is not None:
+                self._closer.detach()
+            self._http = self._open_pool()
+        self._pid = os.getpid()
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -238,13 +273,21 @@ class NebiusClient(_ClientBase):
         """Send ``call`` with retries. With ``whole=True`` a successful plain JSON call on our own
         pool comes back as a :class:`Reply` (no httpx objects built); anything else, and every
         reply that is not a success, as an ``httpx.Response``."""
+        if self._pid != os.getpid():
+            self._after_fork()
+        if self._streams._parked or ORPHANS._parked or _DROPPED:
+            self._streams.drain()
+            ORPHANS.drain()
+            with contextlib.suppress(IndexError):  # another thread may empty it first
+                while _DROPPED:
+                    _DROPPED.popleft().close()
         call.headers = {**self._headers, **call.headers}
-        transport = self._transport
         pool = self._pool
         direct = pool is not None and not call.stream and call.files is None and not call.data
         prepared = prepare_request(self._options, call)
         # The direct path builds the httpx.Request only when it needs one.
-        request = None if direct else to_httpx_request(prepared, None if transport else self._http)
+        own = None if self._owns_http else self._http
+        request = None if direct else to_httpx_request(prepared, own)
         policy = self._policy_for(call)
         attempt = 0
         while True:
@@ -259,15 +302,9 @@ class NebiusClient(_ClientBase):
                         return reply
                     request = request or to_httpx_request(prepared)
                     response = reply.response(request)
-                elif transport is None:
-                    assert request is not None
-                    response = self._http.send(request, stream=call.stream)
                 else:
                     assert request is not None
-                    response = transport.handle_request(request)
-                    response.request = request
-                    if not call.stream:
-                        _read_or_close(response)
+                    response = self._http.send(request, stream=call.stream)
             except httpx.TransportError as exc:
                 request = request or to_httpx_request(prepared)
                 delay = retry_delay_after_error(policy, attempt, request, exc)
@@ -275,11 +312,13 @@ class NebiusClient(_ClientBase):
                     raise connection_error(exc, request, attempt) from exc
             else:
                 _log_response(response, started)
-                if response.status_code < 400:
+                if response.status_code < 300:
                     return response
                 if call.stream:
                     response.read()
                     response.close()
+                if response.status_code < 400:
+                    raise _redirect_error(response)
                 delay = retry_delay_after_status(policy, attempt, response)
                 if delay is None:
                     raise make_status_error(response)
@@ -293,7 +332,7 @@ class NebiusClient(_ClientBase):
         return parse_body(model_cls, reply.content, reply.headers, reply.response)
 
     def _stream(self, call: RequestOptions, model_cls: type[T]) -> Stream[T]:
-        return Stream(self._send(call), model_cls)
+        return Stream(self._send(call), model_cls, self._streams)
 
     # -- chat and completions ------------------------------------------------------------------
 
@@ -467,6 +506,7 @@ class NebiusClient(_ClientBase):
 
     def close(self) -> None:
         """Close the connection pool (not a pool you passed in as ``http_client``)."""
+        self._streams.close_all()
         if self._owns_http:
             self._http.close()
 
@@ -493,7 +533,6 @@ class _LoopPool:
 
     loop: weakref.ref[asyncio.AbstractEventLoop]
     http: httpx.AsyncClient
-    transport: httpx.AsyncBaseTransport
     session: aiohttp.ClientSession
     closer: AsyncGenerator[None, None]
 
@@ -516,8 +555,7 @@ def _abandon(pool: _LoopPool) -> None:
     The loop can no longer run a clean close, so the sockets are closed directly; otherwise the
     garbage collector would find them open and warn. Only pools of dead loops come here.
     """
-    transport = getattr(pool.http, "_transport", None)
-    session: Any = getattr(transport, "client", None)
+    session: Any = pool.session
     connector: Any = getattr(session, "connector", None)
     with contextlib.suppress(Exception), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -533,8 +571,8 @@ def _abandon(pool: _LoopPool) -> None:
         warnings.simplefilter("ignore")
         if connector is not None:
             connector._close()
-        if session is not None:
-            session.detach()
+    with contextlib.suppress(Exception):  # public: runs even when the private close is gone
+        session.detach()
 
 
 class AsyncNebiusClient(_ClientBase):
@@ -571,6 +609,7 @@ class AsyncNebiusClient(_ClientBase):
         )
         self._user_http = http_client
         self._pools: dict[int, _LoopPool] = {}
+        self._pid = os.getpid()
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -590,10 +629,10 @@ class AsyncNebiusClient(_ClientBase):
                 _abandon(other)
         from ._aiohttp import make_pool  # aiohttp is imported on first async use only
 
-        http, transport, session = make_pool(DEFAULT_LIMITS, env_proxy(self._options.base_url))
+        http, session = make_pool(DEFAULT_LIMITS, env_proxy(self._options.base_url))
         closer = _close_with_loop(key, self._pools, http)
         await closer.__anext__()
-        pool = _LoopPool(weakref.ref(loop), http, transport, session, closer)
+        pool = _LoopPool(weakref.ref(loop), http, session, closer)
         self._pools[key] = pool
         return pool
 
@@ -607,17 +646,22 @@ class AsyncNebiusClient(_ClientBase):
         reply that is not a success, as an ``httpx.Response``."""
         import asyncio
 
-        # With our own pool, plain JSON calls go straight through its aiohttp session, and
-        # streams and uploads straight to its transport (see NebiusClient._send and _aiohttp).
+        if self._pid != os.getpid():
+            # A forked child: keep the parent's pools referenced, never closed (see
+            # NebiusClient._after_fork), and open new ones here.
+            INHERITED.append(self._pools)
+            self._pools = {}
+            self._pid = os.getpid()
+        # Two routes, as in NebiusClient._send: httpx.AsyncClient.send, and on our own pool
+        # plain JSON calls straight through its aiohttp session (public aiohttp API).
         pool = None if self._user_http is not None else await self._get_pool()
         http = pool.http if pool is not None else self._user_http
         assert http is not None
-        transport = None if pool is None else pool.transport
         direct = pool is not None and not call.stream and call.files is None and not call.data
         call.headers = {**self._headers, **call.headers}
         prepared = prepare_request(self._options, call)
         # The direct path builds the httpx.Request only when it needs one.
-        request = None if direct else to_httpx_request(prepared, None if transport else http)
+        request = None if direct else to_httpx_request(prepared, None if pool else http)
         policy = self._policy_for(call)
         attempt = 0
         while True:
@@ -632,15 +676,9 @@ class AsyncNebiusClient(_ClientBase):
                         return reply
                     request = request or to_httpx_request(prepared)
                     response = reply.response(request)
-                elif transport is None:
-                    assert request is not None
-                    response = await http.send(request, stream=call.stream)
                 else:
                     assert request is not None
-                    response = await transport.handle_async_request(request)
-                    response.request = request
-                    if not call.stream:
-                        await _aread_or_close(response)
+                    response = await http.send(request, stream=call.stream)
             except httpx.TransportError as exc:
                 request = request or to_httpx_request(prepared)
                 delay = retry_delay_after_error(policy, attempt, request, exc)
@@ -648,11 +686,13 @@ class AsyncNebiusClient(_ClientBase):
                     raise connection_error(exc, request, attempt) from exc
             else:
                 _log_response(response, started)
-                if response.status_code < 400:
+                if response.status_code < 300:
                     return response
                 if call.stream:
                     await response.aread()
                     await response.aclose()
+                if response.status_code < 400:
+                    raise _redirect_error(response)
                 delay = retry_delay_after_status(policy, attempt, response)
                 if delay is None:
                     raise make_status_error(response)

@@ -50,7 +50,7 @@ class Reply:
     @property
     def plain(self) -> bool:
         """A success whose body is ready to parse as it is."""
-        return self.status < 400 and (
+        return self.status < 300 and (
             self.decoded or self.headers.get("content-encoding", "identity") == "identity"
         )
 

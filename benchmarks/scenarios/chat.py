@@ -64,6 +64,34 @@ def core(cfg: Config) -> dict[str, Any]:
     return _run(call, cfg, client.close)
 
 
+def core_httpx(cfg: Config) -> dict[str, Any]:
+    """Our core sending through a plain ``httpx.Client`` (public APIs only, no direct path)."""
+    import httpx
+
+    import nebius_inference
+
+    http = httpx.Client()
+    client = nebius_inference.NebiusClient(
+        api_key=cfg.api_key, base_url=cfg.base_url, http_client=http
+    )
+
+    def call() -> Any:
+        reply = client.create_chat_completion(model=CHAT_MODEL, messages=MESSAGES)
+        return reply.choices[0].message.content
+
+    return _run(call, cfg, http.close)
+
+
+def _chat_nebius_httpx(cfg: Config) -> Any:
+    import httpx
+
+    import langchain_nebius
+
+    return langchain_nebius.ChatNebius(
+        model=CHAT_MODEL, api_key=cfg.api_key, base_url=cfg.base_url, http_client=httpx.Client()
+    )
+
+
 def _langchain(build: Callable[[Config], Any]) -> Callable[[Config], dict[str, Any]]:
     def run(cfg: Config) -> dict[str, Any]:
         model = build(cfg)
@@ -85,6 +113,7 @@ ROWS = [
     Row("floor", "raw httpx.Client + json.loads", "floor", floor),
     Row("openai", "openai SDK chat.completions.create", "competitor", openai_sdk, "official"),
     Row("core", "ours: NebiusClient.create_chat_completion", "ours", core),
+    Row("core_httpx", "ours: NebiusClient through a plain httpx.Client", "info", core_httpx),
     Row(
         "lc_openai",
         "langchain-openai ChatOpenAI.invoke",
@@ -104,6 +133,12 @@ ROWS = [
         "ours: langchain_nebius ChatNebius.invoke",
         "ours",
         _langchain(clients.chat_nebius_ours),
+    ),
+    Row(
+        "lc_httpx",
+        "ours: ChatNebius.invoke through a plain httpx.Client",
+        "info",
+        _langchain(_chat_nebius_httpx),
     ),
     Row(
         "li_official",

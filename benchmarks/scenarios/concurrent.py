@@ -69,6 +69,24 @@ def core(cfg: Config) -> dict[str, Any]:
     return measure_async_calls(call, cfg, teardown=client.aclose)
 
 
+def core_httpx(cfg: Config) -> dict[str, Any]:
+    """Our core through ``httpx.AsyncClient(transport=AiohttpTransport())`` (public APIs only)."""
+    import httpx
+    from httpx_aiohttp import AiohttpTransport
+
+    import nebius_inference
+
+    http = httpx.AsyncClient(transport=AiohttpTransport())
+    client = nebius_inference.AsyncNebiusClient(
+        api_key=cfg.api_key, base_url=cfg.base_url, http_client=http
+    )
+
+    async def call() -> None:
+        await client.create_chat_completion(model=CHAT_MODEL, messages=MESSAGES)
+
+    return measure_async_calls(call, cfg, teardown=http.aclose)
+
+
 def _langchain(build: Callable[[Config], Any]) -> Callable[[Config], dict[str, Any]]:
     def run(cfg: Config) -> dict[str, Any]:
         model = build(cfg)
@@ -101,6 +119,12 @@ ROWS = [
     Row("aiohttp", "raw aiohttp.ClientSession (context)", "info", aiohttp_raw),
     Row("openai", "openai SDK AsyncOpenAI", "competitor", openai_sdk, "official"),
     Row("core", "ours: AsyncNebiusClient", "ours", core),
+    Row(
+        "core_httpx",
+        "ours: AsyncNebiusClient through httpx.AsyncClient + AiohttpTransport",
+        "info",
+        core_httpx,
+    ),
     Row(
         "lc_openai",
         "langchain-openai ChatOpenAI.ainvoke",

@@ -254,7 +254,7 @@ async def test_direct_paths_send_the_query_and_keep_the_headers(emu: Emulator) -
 def test_sync_json_calls_fall_back_to_the_transport(
     emu: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """If httpx ever keeps its pool elsewhere, plain calls go through the transport instead."""
+    """If httpx ever keeps its pool elsewhere, plain calls go through httpx.Client.send."""
     monkeypatch.setattr(_httpcore, "pool_of", lambda transport: None)
     with NebiusClient(api_key=emu.api_key, base_url=emu.base_url) as client:
         assert client._pool is None
