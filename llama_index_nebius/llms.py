@@ -47,9 +47,9 @@ from ._convert import (
     to_nebius_messages,
     tool_selections,
     usage_kwargs,
-    with_schema_instruction,
 )
 from ._models import build_metadata
+from ._structured import structured_kwargs, with_schema_instruction
 
 if TYPE_CHECKING:
     from llama_index.core.program.utils import FlexibleModel
@@ -388,8 +388,7 @@ class NebiusLLM(NebiusConnection, FunctionCallingLLM):
     ) -> list[ToolSelection]:
         selections = tool_selections(response.message)
         if not selections and error_on_no_tool_call:
-            text = (response.message.content or "")[:200]
-            raise ValueError(f"Expected at least one tool call, but the reply had none: {text!r}")
+            raise _NoToolCallError(response.message.content or "")
         return selections
 
     # -- structured output ---------------------------------------------------------------------
@@ -404,14 +403,12 @@ class NebiusLLM(NebiusConnection, FunctionCallingLLM):
         llm_kwargs: dict[str, Any] | None,
         prompt_args: dict[str, Any],
     ) -> tuple[list[ChatMessage], dict[str, Any]]:
-        """Messages and kwargs for a ``guided_json`` call: the schema goes in ``guided_json``
-        with ``response_format: json_object``, and no ``tools``/``tool_choice`` are sent."""
+        """Messages and kwargs for a structured call: the schema goes both in ``guided_json``
+        and in a ``json_schema`` response format (unless ``llm_kwargs`` sets its own), and no
+        ``tools``/``tool_choice`` are sent."""
         schema = output_cls.model_json_schema()
         messages = self._extend_messages(prompt.format_messages(**prompt_args))
-        kwargs = {k: v for k, v in (llm_kwargs or {}).items() if k not in ("tool_choice", "tools")}
-        kwargs["guided_json"] = schema
-        kwargs["response_format"] = {"type": "json_object"}
-        return with_schema_instruction(messages, schema), kwargs
+        return with_schema_instruction(messages, schema), structured_kwargs(schema, llm_kwargs)
 
     @override
     def structured_predict(
@@ -424,7 +421,12 @@ class NebiusLLM(NebiusConnection, FunctionCallingLLM):
         """Predict an ``output_cls`` instance; raises :class:`StructuredOutputError` (with the
         raw text) when the reply does not validate."""
         if not self._uses_guided_json():
-            predicted: M = super().structured_predict(output_cls, prompt, llm_kwargs, **prompt_args)
+            try:
+                predicted: M = super().structured_predict(
+                    output_cls, prompt, llm_kwargs, **prompt_args
+                )
+            except _NoToolCallError as exc:
+                raise exc.structured(output_cls) from None
             return predicted
         _start_event(output_cls, prompt, prompt_args)
         messages, kwargs = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
@@ -442,9 +444,12 @@ class NebiusLLM(NebiusConnection, FunctionCallingLLM):
     ) -> M:
         """Async twin of :meth:`structured_predict`."""
         if not self._uses_guided_json():
-            apredicted: M = await super().astructured_predict(
-                output_cls, prompt, llm_kwargs, **prompt_args
-            )
+            try:
+                apredicted: M = await super().astructured_predict(
+                    output_cls, prompt, llm_kwargs, **prompt_args
+                )
+            except _NoToolCallError as exc:
+                raise exc.structured(output_cls) from None
             return apredicted
         _start_event(output_cls, prompt, prompt_args)
         messages, kwargs = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
@@ -514,6 +519,27 @@ class NebiusLLM(NebiusConnection, FunctionCallingLLM):
                 yield final
 
         return gen()
+
+
+class _NoToolCallError(ValueError):
+    """A reply without the tool call that was asked for (``raw_text`` keeps the reply)."""
+
+    def __init__(self, raw_text: str) -> None:
+        super().__init__(
+            f"Expected at least one tool call, but the reply had none: {raw_text[:200]!r}"
+        )
+        self.raw_text = raw_text
+
+    def structured(self, output_cls: type[BaseModel]) -> StructuredOutputError:
+        """The error ``structured_predict`` raises for it (function-calling program mode)."""
+        shown = self.raw_text[:500]
+        return StructuredOutputError(
+            f"The model's reply has no tool call to {output_cls.__name__} (pydantic program "
+            f"mode FUNCTION); the model may not support forced tool calls: try the default "
+            f"mode. Raw reply: {shown!r}",
+            raw_text=self.raw_text,
+            output_cls=output_cls,
+        )
 
 
 def _user(prompt: str) -> ChatMessage:
