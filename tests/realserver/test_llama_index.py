@@ -10,7 +10,7 @@ from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import PydanticProgramMode
 from pydantic import BaseModel, Field
-from realserver.conftest import RealServer, watched
+from realserver.llama_server import RealServer, watched
 
 import nebius_inference as ni
 from llama_index_nebius import NebiusEmbedding, NebiusLLM
