@@ -16,6 +16,9 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 if [ ! -x "$cache/llama-server" ]; then
+  for tool in cmake c++; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "$tool not found: building llama-server needs cmake and a C++ compiler" >&2; exit 1; }
+  done
   python3 -m pip download --quiet --no-deps --no-binary :all: "llama-cpp-python==$version" -d "$work" >&2
   tar -xzf "$work"/llama_cpp_python-"$version".tar.gz -C "$work"
   src="$work/llama_cpp_python-$version/vendor/llama.cpp"
