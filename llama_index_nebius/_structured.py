@@ -14,9 +14,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock
+from pydantic import BaseModel
+
+from ._convert import StructuredOutputError
 
 __all__ = [
     "CONSTRAINT_FIELDS",
+    "NoToolCallError",
     "json_schema_format",
     "structured_kwargs",
     "with_schema_instruction",
@@ -97,3 +101,24 @@ def with_schema_instruction(
     else:
         out.insert(0, ChatMessage(role=MessageRole.SYSTEM, content=note))
     return out
+
+
+class NoToolCallError(ValueError):
+    """A reply without the tool call that was asked for (``raw_text`` keeps the reply)."""
+
+    def __init__(self, raw_text: str) -> None:
+        super().__init__(
+            f"Expected at least one tool call, but the reply had none: {raw_text[:200]!r}"
+        )
+        self.raw_text = raw_text
+
+    def structured(self, output_cls: type[BaseModel]) -> StructuredOutputError:
+        """The error ``structured_predict`` raises for it (function-calling program mode)."""
+        shown = self.raw_text[:500]
+        return StructuredOutputError(
+            f"The model's reply has no tool call to {output_cls.__name__} (pydantic program "
+            f"mode FUNCTION); the model may not support forced tool calls: try the default "
+            f"mode. Raw reply: {shown!r}",
+            raw_text=self.raw_text,
+            output_cls=output_cls,
+        )

@@ -49,7 +49,7 @@ from ._convert import (
     usage_kwargs,
 )
 from ._models import build_metadata
-from ._structured import structured_kwargs, with_schema_instruction
+from ._structured import NoToolCallError, structured_kwargs, with_schema_instruction
 
 if TYPE_CHECKING:
     from llama_index.core.program.utils import FlexibleModel
@@ -88,9 +88,10 @@ class NebiusLLM(NebiusConnection, FunctionCallingLLM):
     >>> llm.complete("Say hi").text
 
     Works with agents (``FunctionAgent``, ``AgentWorkflow``), structured output
-    (``structured_predict`` and ``as_structured_llm``, through ``guided_json``), images
-    (``ImageBlock`` in chat messages) and reasoning models (``ThinkingBlock``). Token usage is
-    in ``response.additional_kwargs`` and ``response.raw.usage``, streams included.
+    (``structured_predict`` and ``as_structured_llm``, the schema sent as ``guided_json`` and as
+    a ``json_schema`` response format), images (``ImageBlock`` in chat messages) and reasoning
+    models (``ThinkingBlock``). Token usage is in ``response.additional_kwargs`` and
+    ``response.raw.usage``, streams included.
 
     ``metadata`` comes from a table of known models; ``fetch_metadata=True`` (or
     :meth:`from_model_listing`) reads the verbose model listing instead, and explicit
@@ -388,7 +389,7 @@ class NebiusLLM(NebiusConnection, FunctionCallingLLM):
     ) -> list[ToolSelection]:
         selections = tool_selections(response.message)
         if not selections and error_on_no_tool_call:
-            raise _NoToolCallError(response.message.content or "")
+            raise NoToolCallError(response.message.content or "")
         return selections
 
     # -- structured output ---------------------------------------------------------------------
@@ -425,7 +426,7 @@ class NebiusLLM(NebiusConnection, FunctionCallingLLM):
                 predicted: M = super().structured_predict(
                     output_cls, prompt, llm_kwargs, **prompt_args
                 )
-            except _NoToolCallError as exc:
+            except NoToolCallError as exc:
                 raise exc.structured(output_cls) from None
             return predicted
         _start_event(output_cls, prompt, prompt_args)
@@ -448,7 +449,7 @@ class NebiusLLM(NebiusConnection, FunctionCallingLLM):
                 apredicted: M = await super().astructured_predict(
                     output_cls, prompt, llm_kwargs, **prompt_args
                 )
-            except _NoToolCallError as exc:
+            except NoToolCallError as exc:
                 raise exc.structured(output_cls) from None
             return apredicted
         _start_event(output_cls, prompt, prompt_args)
@@ -519,27 +520,6 @@ class NebiusLLM(NebiusConnection, FunctionCallingLLM):
                 yield final
 
         return gen()
-
-
-class _NoToolCallError(ValueError):
-    """A reply without the tool call that was asked for (``raw_text`` keeps the reply)."""
-
-    def __init__(self, raw_text: str) -> None:
-        super().__init__(
-            f"Expected at least one tool call, but the reply had none: {raw_text[:200]!r}"
-        )
-        self.raw_text = raw_text
-
-    def structured(self, output_cls: type[BaseModel]) -> StructuredOutputError:
-        """The error ``structured_predict`` raises for it (function-calling program mode)."""
-        shown = self.raw_text[:500]
-        return StructuredOutputError(
-            f"The model's reply has no tool call to {output_cls.__name__} (pydantic program "
-            f"mode FUNCTION); the model may not support forced tool calls: try the default "
-            f"mode. Raw reply: {shown!r}",
-            raw_text=self.raw_text,
-            output_cls=output_cls,
-        )
 
 
 def _user(prompt: str) -> ChatMessage:
