@@ -29,8 +29,8 @@ class City(BaseModel):
     """A city. The bounded strings bound the grammar, so a 135M model that repeats itself
     still finishes its JSON within ``max_tokens``."""
 
-    name: str = Field(max_length=60)
-    country: str = Field(max_length=60)
+    name: str = Field(max_length=40)
+    country: str = Field(max_length=40)
     population: int
 
 
