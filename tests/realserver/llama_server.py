@@ -13,7 +13,6 @@ A 135M model's words are not asserted: only shapes, validity and errors.
 
 from __future__ import annotations
 
-import faulthandler
 import json
 import os
 import signal
@@ -21,6 +20,7 @@ import socket
 import subprocess
 import sys
 import threading
+import traceback
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -37,13 +37,15 @@ API_KEY = "sk-realserver-test-3f9c1a"
 CHAT_MODEL = "smollm2-135m"
 EMBED_MODEL = "smollm2-135m-embed"
 CONTEXT = 4096
-# A hang guard, not a speed budget: generous enough for a loaded 2-core machine.
+# Hang guards, not speed budgets: generous enough for a loaded 2-core machine. The loops of a
+# stream left with break and another call take seconds; a hang there is caught sooner.
 WATCHDOG_SECONDS = 600.0
+BREAK_WATCHDOG = 180.0
 
 T = TypeVar("T")
 
 
-__all__ = ["RealServer", "running_server", "watched"]
+__all__ = ["BREAK_WATCHDOG", "RealServer", "running_server", "watched"]
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,7 @@ def running_server(work: Path) -> Iterator[RealServer]:
 
 def watched(fn: Callable[[], T], seconds: float = WATCHDOG_SECONDS) -> T:
     """Run ``fn`` in a thread; if it has not finished after ``seconds`` (a hang, not a slow
-    run), print every thread's stack and fail the test."""
+    run), fail the test with every thread's stack."""
     outcome: dict[str, Any] = {}
 
     def run() -> None:
@@ -207,8 +209,12 @@ def watched(fn: Callable[[], T], seconds: float = WATCHDOG_SECONDS) -> T:
     worker.start()
     worker.join(seconds)
     if worker.is_alive():
-        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
-        pytest.fail(f"hung: still running after {seconds:.0f} s (stacks printed above)")
+        names = {thread.ident: thread.name for thread in threading.enumerate()}
+        stacks = "\n".join(
+            f"--- thread {names.get(ident, ident)}\n" + "".join(traceback.format_stack(frame))
+            for ident, frame in sys._current_frames().items()
+        )
+        pytest.fail(f"hung: still running after {seconds:.0f} s; every thread's stack:\n{stacks}")
     if "error" in outcome:
         raise outcome["error"]
     value: T = outcome["value"]

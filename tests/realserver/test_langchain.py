@@ -10,7 +10,7 @@ from langchain_core.exceptions import (
 )
 from langchain_core.messages import AIMessage, AIMessageChunk
 from pydantic import BaseModel, Field
-from realserver.llama_server import RealServer, watched
+from realserver.llama_server import BREAK_WATCHDOG, RealServer, watched
 
 import nebius_inference as ni
 from langchain_nebius import ChatNebius, NebiusEmbeddings
@@ -119,4 +119,4 @@ def test_break_out_of_a_stream_then_invoke(server: RealServer) -> None:
             done += isinstance(llm.invoke("Say hello."), AIMessage)
         return done
 
-    assert watched(loop) == 10
+    assert watched(loop, BREAK_WATCHDOG) == 10

@@ -10,7 +10,7 @@ from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import PydanticProgramMode
 from pydantic import BaseModel, Field
-from realserver.llama_server import RealServer, watched
+from realserver.llama_server import BREAK_WATCHDOG, RealServer, watched
 
 import nebius_inference as ni
 from llama_index_nebius import NebiusEmbedding, NebiusLLM
@@ -149,4 +149,4 @@ def test_break_out_of_a_stream_then_chat(server: RealServer) -> None:
             done += bool(llm.chat(HI).message.content is not None)
         return done
 
-    assert watched(loop) == 10
+    assert watched(loop, BREAK_WATCHDOG) == 10

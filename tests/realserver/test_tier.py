@@ -3,6 +3,7 @@ when ``NEBIUS_REALSERVER_REQUIRED`` is set (as CI sets it)."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,17 @@ def test_when_required_it_is_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(llama_server.REQUIRED_ENV, "1")
     with pytest.raises(pytest.fail.Exception, match="cmake not found"):
         llama_server._build()
+
+
+def test_the_watchdog_fails_a_hang_with_every_threads_stack() -> None:
+    release = threading.Event()
+
+    def stuck_here() -> None:
+        release.wait()
+
+    try:
+        with pytest.raises(pytest.fail.Exception, match=r"(?s)hung: .*thread watched.*stuck_here"):
+            llama_server.watched(stuck_here, 0.5)
+    finally:
+        release.set()
+    assert llama_server.watched(lambda: 42, 60) == 42
