@@ -40,7 +40,9 @@ class City(BaseModel):
 def _llm(server: RealServer, **kwargs: object) -> NebiusLLM:
     # The model tables do not know this model: its real context window is given here.
     options: dict[str, object] = {"context_window": server.context, "max_tokens": 400}
-    return NebiusLLM(server.chat_model, **server.connection(), **{**options, **kwargs})  # type: ignore[arg-type]
+    options.update(kwargs)
+    model = str(options.pop("model", server.chat_model))
+    return NebiusLLM(model, **server.connection(), **options)  # type: ignore[arg-type]
 
 
 def test_chat_and_stream_with_usage(server: RealServer) -> None:
@@ -111,11 +113,15 @@ def test_function_mode_without_a_tool_call_keeps_the_reply(server: RealServer) -
 
 def test_errors(server: RealServer) -> None:
     wrong = NebiusLLM(
-        server.chat_model, base_url=server.base_url, api_key="sk-wrong", max_retries=0
+        server.chat_model,
+        base_url=server.base_url,
+        api_key="sk-wrong",
+        max_retries=0,
+        context_window=server.context,
     )
     with pytest.raises(ni.AuthenticationError):
         wrong.chat(HI)
-    unknown = NebiusLLM("no-such-model-x1", **server.connection(), max_retries=0)
+    unknown = _llm(server, model="no-such-model-x1", max_retries=0)
     with pytest.raises(ni.APIStatusError, match="no-such-model-x1"):
         unknown.complete("Hi")
 
