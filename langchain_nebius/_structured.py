@@ -2,8 +2,9 @@
 
 Four methods:
 
-* ``guided_json`` (the default): the schema goes in ``guided_json`` together with
-  ``response_format={"type": "json_object"}``, as the Nebius API examples do;
+* ``guided_json`` (the default): the schema goes both in ``guided_json`` (older vLLM) and in
+  ``response_format={"type": "json_schema", ...}`` (vLLM 0.12 and later ignore ``guided_*``;
+  SGLang and llama.cpp read only ``response_format``), so every backend constrains the reply;
 * ``json_schema``: ``response_format={"type": "json_schema", "json_schema": {...}}``;
 * ``json_mode``: ``response_format={"type": "json_object"}`` only (say in the prompt what to
   return);
@@ -12,12 +13,16 @@ Four methods:
 Some backends ignore ``guided_json`` or ``json_schema`` silently, so the reply is always checked
 here: a reply that is not JSON, or does not match the schema, raises an
 ``OutputParserException`` whose ``llm_output`` keeps the raw text (with ``include_raw=True`` it
-goes to ``parsing_error`` instead). When streaming, partial dicts (or pydantic objects, once they
-validate) are yielded as the JSON grows, and the complete reply is checked at the end.
+goes to ``parsing_error`` instead). With ``function_calling``, a reply without the tool call, or
+whose arguments break the schema, raises the same exception. When streaming, partial dicts (or
+pydantic objects, once they validate) are yielded as the JSON grows, and the complete reply is
+checked at the end.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import AsyncIterator, Iterator, Mapping
 from json import JSONDecodeError
 from operator import itemgetter
@@ -26,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pydantic
 import pydantic.v1
 from langchain_core.exceptions import ModelRefusalError, OutputParserException
-from langchain_core.messages import BaseMessage, BaseMessageChunk
+from langchain_core.messages import AIMessage, BaseMessage, BaseMessageChunk
 from langchain_core.output_parsers.openai_tools import (
     JsonOutputKeyToolsParser,
     PydanticToolsParser,
@@ -45,7 +50,13 @@ from nebius_inference._reasoning import split_think_block
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel, LanguageModelInput
 
-__all__ = ["METHODS", "StructuredMethod", "check_json_schema", "structured_output"]
+__all__ = [
+    "METHODS",
+    "StructuredMethod",
+    "check_json_schema",
+    "json_schema_format",
+    "structured_output",
+]
 
 StructuredMethod = Literal["guided_json", "json_schema", "json_mode", "function_calling"]
 METHODS: tuple[str, ...] = ("guided_json", "json_schema", "json_mode", "function_calling")
@@ -195,13 +206,77 @@ class _JsonParser(_FinalCheck, BaseCumulativeTransformOutputParser[Any]):
         return "nebius_json"
 
 
+def _raw_reply(result: list[Generation]) -> str:
+    """What the model sent: its text, else the arguments of a tool call that did not parse."""
+    text = result[0].text
+    message = getattr(result[0], "message", None)
+    if not text and isinstance(message, AIMessage) and message.invalid_tool_calls:
+        return str(message.invalid_tool_calls[0].get("args") or "")
+    return text
+
+
+def _no_tool_call(result: list[Generation], name: str) -> OutputParserException:
+    raw = _raw_reply(result)
+    message = getattr(result[0], "message", None)
+    broken = isinstance(message, AIMessage) and bool(message.invalid_tool_calls)
+    what = "a tool call whose arguments are not JSON" if broken else "no tool call"
+    return OutputParserException(
+        f"The model's reply has {what} to {name!r} (method='function_calling'); "
+        f"the model may not support forced tool calls: try method='guided_json'. "
+        f"Reply: {raw[:500]}",
+        llm_output=raw,
+    )
+
+
 class _ToolsParser(_FinalCheck, PydanticToolsParser):
     """``PydanticToolsParser`` that also yields the final object when the model did not
-    stream (langchain-core's parser yields nothing for a whole ``AIMessage``)."""
+    stream (langchain-core's parser yields nothing for a whole ``AIMessage``), and raises
+    ``OutputParserException`` (not ``None`` or a bare ``ValidationError``) for a reply without
+    the tool call or with arguments that break the schema."""
+
+    @override
+    def parse_result(self, result: list[Generation], *, partial: bool = False) -> Any:
+        name = self.tools[0].__name__
+        try:
+            value = super().parse_result(result, partial=partial)
+        except (OutputParserException, ModelRefusalError):
+            raise
+        except (pydantic.ValidationError, pydantic.v1.ValidationError, ValueError) as exc:
+            raw = _raw_reply(result)
+            if isinstance(result[0], ChatGeneration) and isinstance(result[0].message, AIMessage):
+                calls = result[0].message.tool_calls
+                raw = json.dumps(calls[0]["args"]) if calls else raw
+            raise OutputParserException(
+                f"The model's tool call does not match {name}: {exc}. Arguments: {raw[:500]}",
+                llm_output=raw,
+            ) from exc
+        if value is None and not partial:
+            raise _no_tool_call(result, name)
+        return value
 
 
 class _KeyToolsParser(_FinalCheck, JsonOutputKeyToolsParser):
-    """``JsonOutputKeyToolsParser`` with the same final check."""
+    """``JsonOutputKeyToolsParser`` with the same final check, and the arguments checked
+    against the JSON schema."""
+
+    json_schema: dict[str, Any]
+
+    @override
+    def parse_result(self, result: list[Generation], *, partial: bool = False) -> Any:
+        value = super().parse_result(result, partial=partial)
+        if partial:
+            return value
+        if value is None:
+            raise _no_tool_call(result, self.key_name)
+        problems = check_json_schema(value, self.json_schema)
+        if problems:
+            raw = json.dumps(value)
+            raise OutputParserException(
+                f"The model's tool call does not match the schema {self.key_name!r}: "
+                f"{'; '.join(problems[:5])}. Arguments: {raw[:500]}",
+                llm_output=raw,
+            )
+        return value
 
 
 class _SchemaJsonOutputParser(_JsonParser):
@@ -252,6 +327,20 @@ class _CheckedPydanticOutputParser(_JsonParser):
             ) from exc
 
 
+_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def json_schema_format(schema: Mapping[str, Any], *, strict: bool | None) -> dict[str, Any]:
+    """``response_format`` asking for JSON that matches ``schema``: ``{"type": "json_schema",
+    "json_schema": {"name", "schema", "strict"}}`` (``strict`` left out when ``None``); the
+    name is the schema's title with only the characters OpenAI-style servers accept."""
+    name = _NAME_UNSAFE.sub("_", str(schema.get("title") or "")).strip("_")[:64] or "output"
+    spec: dict[str, Any] = {"name": name, "schema": dict(schema)}
+    if strict is not None:
+        spec["strict"] = strict
+    return {"type": "json_schema", "json_schema": spec}
+
+
 def _json_schema(schema: Any) -> dict[str, Any]:
     try:
         return convert_to_json_schema(schema)
@@ -293,22 +382,20 @@ def structured_output(
         if is_pydantic:
             parser = _ToolsParser(tools=[schema], first_tool_only=True)
         else:
-            parser = _KeyToolsParser(key_name=name, first_tool_only=True)
+            parameters = tool["function"].get("parameters") or {}
+            parser = _KeyToolsParser(key_name=name, first_tool_only=True, json_schema=parameters)
     else:
         if method == "guided_json":
+            assert json_schema is not None
             body: dict[str, Any] = {
                 "guided_json": json_schema,
-                "response_format": {"type": "json_object"},
+                "response_format": json_schema_format(
+                    json_schema, strict=True if strict is None else strict
+                ),
             }
         elif method == "json_schema":
             assert json_schema is not None
-            spec: dict[str, Any] = {
-                "name": str(json_schema.get("title") or "output"),
-                "schema": json_schema,
-            }
-            if strict is not None:
-                spec["strict"] = strict
-            body = {"response_format": {"type": "json_schema", "json_schema": spec}}
+            body = {"response_format": json_schema_format(json_schema, strict=strict)}
         else:
             body = {"response_format": {"type": "json_object"}}
         bound = llm.bind(**body, **format_info, **kwargs)

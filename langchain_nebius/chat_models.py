@@ -103,7 +103,8 @@ class ChatNebius(NebiusClientMixin, BaseChatModel):
     * Streams report usage in their last chunk (``stream_usage=True`` by default).
     * Reasoning text (``reasoning_content`` or ``reasoning``) lands in
       ``additional_kwargs["reasoning_content"]`` and in the standard reasoning content block.
-    * ``with_structured_output`` uses ``guided_json`` by default; ``json_schema``,
+    * ``with_structured_output`` uses ``guided_json`` by default (the schema is sent both as
+      ``guided_json`` and as a ``json_schema`` response format); ``json_schema``,
       ``json_mode`` and ``function_calling`` are there too.
     * Errors are both ``nebius_inference`` errors and ``langchain_core`` ``Model*Error``\\ s.
     """
@@ -440,16 +441,20 @@ class ChatNebius(NebiusClientMixin, BaseChatModel):
 
         Args:
             schema: a pydantic model, a TypedDict, or a JSON schema (optional for json_mode).
-            method: ``"guided_json"`` (default: the schema goes in ``guided_json`` with
-                ``response_format={"type": "json_object"}``), ``"json_schema"``,
-                ``"json_mode"`` or ``"function_calling"``.
+            method: ``"guided_json"`` (default: the schema goes both in ``guided_json`` and
+                in ``response_format={"type": "json_schema", ...}``, so backends that read
+                either one constrain the reply), ``"json_schema"`` (``response_format``
+                only), ``"json_mode"`` (``{"type": "json_object"}``) or
+                ``"function_calling"`` (a forced tool call).
             include_raw: return ``{"raw", "parsed", "parsing_error"}`` instead of raising
                 when the reply cannot be parsed.
-            strict: passed to the server with ``json_schema`` and ``function_calling``.
+            strict: passed to the server in the ``json_schema`` response format (``True``
+                unless given, with the default method) and with ``function_calling``.
             kwargs: other request fields to bind.
 
-        The reply is checked on our side: one that is not JSON or does not match the schema
-        raises ``OutputParserException`` (``llm_output`` holds the raw text).
+        The reply is checked on our side: one that is not JSON, does not match the schema or
+        (``function_calling``) has no tool call raises ``OutputParserException``
+        (``llm_output`` holds the raw text).
         """
         return structured_output(
             self, schema, method=method, include_raw=include_raw, strict=strict, kwargs=kwargs

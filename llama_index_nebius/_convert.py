@@ -64,7 +64,6 @@ __all__ = [
     "to_nebius_messages",
     "tool_selections",
     "usage_kwargs",
-    "with_schema_instruction",
 ]
 
 #: Per-call options of the core client: they travel next to the body, not in it.
@@ -269,28 +268,6 @@ def resolve_tool_choice(tool_choice: str | dict[str, Any] | None, tool_required:
     if isinstance(tool_choice, dict) or tool_choice in ("none", "auto", "required"):
         return tool_choice
     return {"type": "function", "function": {"name": tool_choice}}
-
-
-def with_schema_instruction(
-    messages: list[ChatMessage], schema: dict[str, Any]
-) -> list[ChatMessage]:
-    """Tell the model the JSON schema too (a backend may ignore ``guided_json``): appended to
-    the first system message, or as a new one at the start."""
-    note = (
-        "Answer with a single JSON object that matches this JSON schema, and nothing else:\n"
-        + json.dumps(schema, separators=(",", ":"))
-    )
-    out = list(messages)
-    if out and out[0].role == MessageRole.SYSTEM:
-        first = out[0]
-        out[0] = ChatMessage(
-            role=MessageRole.SYSTEM,
-            blocks=[*first.blocks, TextBlock(text=note)],
-            additional_kwargs=dict(first.additional_kwargs),
-        )
-    else:
-        out.insert(0, ChatMessage(role=MessageRole.SYSTEM, content=note))
-    return out
 
 
 # ------------------------------------------------------------------------------------------

@@ -47,9 +47,9 @@ from ._convert import (
     to_nebius_messages,
     tool_selections,
     usage_kwargs,
-    with_schema_instruction,
 )
 from ._models import build_metadata
+from ._structured import NoToolCallError, structured_kwargs, with_schema_instruction
 
 if TYPE_CHECKING:
     from llama_index.core.program.utils import FlexibleModel
@@ -88,9 +88,10 @@ class NebiusLLM(NebiusConnection, FunctionCallingLLM):
     >>> llm.complete("Say hi").text
 
     Works with agents (``FunctionAgent``, ``AgentWorkflow``), structured output
-    (``structured_predict`` and ``as_structured_llm``, through ``guided_json``), images
-    (``ImageBlock`` in chat messages) and reasoning models (``ThinkingBlock``). Token usage is
-    in ``response.additional_kwargs`` and ``response.raw.usage``, streams included.
+    (``structured_predict`` and ``as_structured_llm``, the schema sent as ``guided_json`` and as
+    a ``json_schema`` response format), images (``ImageBlock`` in chat messages) and reasoning
+    models (``ThinkingBlock``). Token usage is in ``response.additional_kwargs`` and
+    ``response.raw.usage``, streams included.
 
     ``metadata`` comes from a table of known models; ``fetch_metadata=True`` (or
     :meth:`from_model_listing`) reads the verbose model listing instead, and explicit
@@ -377,8 +378,7 @@ class NebiusLLM(NebiusConnection, FunctionCallingLLM):
     ) -> list[ToolSelection]:
         selections = tool_selections(response.message)
         if not selections and error_on_no_tool_call:
-            text = (response.message.content or "")[:200]
-            raise ValueError(f"Expected at least one tool call, but the reply had none: {text!r}")
+            raise NoToolCallError(response.message.content or "")
         return selections
 
     # -- structured output ---------------------------------------------------------------------
@@ -393,14 +393,12 @@ class NebiusLLM(NebiusConnection, FunctionCallingLLM):
         llm_kwargs: dict[str, Any] | None,
         prompt_args: dict[str, Any],
     ) -> tuple[list[ChatMessage], dict[str, Any]]:
-        """Messages and kwargs for a ``guided_json`` call: the schema goes in ``guided_json``
-        with ``response_format: json_object``, and no ``tools``/``tool_choice`` are sent."""
+        """Messages and kwargs for a structured call: the schema goes both in ``guided_json``
+        and in a ``json_schema`` response format (unless ``llm_kwargs`` sets its own), and no
+        ``tools``/``tool_choice`` are sent."""
         schema = output_cls.model_json_schema()
         messages = self._extend_messages(prompt.format_messages(**prompt_args))
-        kwargs = {k: v for k, v in (llm_kwargs or {}).items() if k not in ("tool_choice", "tools")}
-        kwargs["guided_json"] = schema
-        kwargs["response_format"] = {"type": "json_object"}
-        return with_schema_instruction(messages, schema), kwargs
+        return with_schema_instruction(messages, schema), structured_kwargs(schema, llm_kwargs)
 
     @override
     def structured_predict(
@@ -413,7 +411,12 @@ class NebiusLLM(NebiusConnection, FunctionCallingLLM):
         """Predict an ``output_cls`` instance; raises :class:`StructuredOutputError` (with the
         raw text) when the reply does not validate."""
         if not self._uses_guided_json():
-            predicted: M = super().structured_predict(output_cls, prompt, llm_kwargs, **prompt_args)
+            try:
+                predicted: M = super().structured_predict(
+                    output_cls, prompt, llm_kwargs, **prompt_args
+                )
+            except NoToolCallError as exc:
+                raise exc.structured(output_cls) from None
             return predicted
         _start_event(output_cls, prompt, prompt_args)
         messages, kwargs = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
@@ -431,9 +434,12 @@ class NebiusLLM(NebiusConnection, FunctionCallingLLM):
     ) -> M:
         """Async twin of :meth:`structured_predict`."""
         if not self._uses_guided_json():
-            apredicted: M = await super().astructured_predict(
-                output_cls, prompt, llm_kwargs, **prompt_args
-            )
+            try:
+                apredicted: M = await super().astructured_predict(
+                    output_cls, prompt, llm_kwargs, **prompt_args
+                )
+            except NoToolCallError as exc:
+                raise exc.structured(output_cls) from None
             return apredicted
         _start_event(output_cls, prompt, prompt_args)
         messages, kwargs = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)

@@ -40,6 +40,11 @@ class _Choice:
         return len(self.reasoning) + len(self.content or []) + call_tokens
 
 
+def _guided(state: EmulatorState) -> bool:
+    """Whether ``guided_*`` fields apply (``EmulatorConfig.guided_decoding``)."""
+    return state.config.guided_decoding == "honoured"
+
+
 def _reasoning_on(request: ChatRequest, spec: ModelSpec) -> bool:
     if not spec.reasoning:
         return False
@@ -87,12 +92,16 @@ def _build_choice(
     elif info.last_role == "tool" and info.tool_results:
         plan = "The tool returned a result, so I will report it."
         # A structured-output constraint shapes this answer too (guided decoding).
-        content = constrained_text(request, text, seed, index, info.context_text)
+        content = constrained_text(
+            request, text, seed, index, info.context_text, guided=_guided(state)
+        )
         if content is None:
             content = tool_answer(info.tool_results)
     else:
         plan = "I will answer briefly and plainly."
-        content = constrained_text(request, text, seed, index, info.context_text)
+        content = constrained_text(
+            request, text, seed, index, info.context_text, guided=_guided(state)
+        )
         if content is None:
             content = compose_reply(text, seed, index)
             if info.images:
@@ -190,7 +199,7 @@ def chat_completion(state: EmulatorState, body: Any) -> dict[str, Any] | StreamR
     if request.top_logprobs and not request.logprobs:
         raise EmulatorError(400, "when using `top_logprobs`, `logprobs` must be set to true")
     check_tool_choice(request, spec.tools, spec.id)
-    check_constraints(request)
+    check_constraints(request, guided=_guided(state))
     budget = _budget(request, spec, info.prompt_tokens)
     raw_messages = body.get("messages") if isinstance(body, dict) else None
     seed = stable_int(spec.id, raw_messages, request.seed, bits=48)

@@ -64,7 +64,8 @@ def completion(state: EmulatorState, body: Any) -> dict[str, Any] | StreamReply:
     request = parse_body(CompletionRequest, body)
     spec = state.models.require(request.model, "chat", "/v1/completions")
     request.check_stream_options()
-    check_constraints(request)
+    guided = state.config.guided_decoding == "honoured"
+    check_constraints(request, guided=guided)
     prompt_tokens = 0
     choices: list[_Choice] = []
     for prompt_index, prompt in enumerate(_prompts(request)):
@@ -73,7 +74,7 @@ def completion(state: EmulatorState, body: Any) -> dict[str, Any] | StreamReply:
         _check_length(spec, tokens_in, request.max_tokens)
         seed = stable_int(spec.id, prompt, request.seed, bits=48)
         for variant in range(request.n):
-            text = constrained_text(request, prompt, seed, variant)
+            text = constrained_text(request, prompt, seed, variant, guided=guided)
             if text is None:
                 reply = compose_reply(prompt, seed, variant)
                 text = reply if not prompt or prompt[-1].isspace() else " " + reply

@@ -41,6 +41,12 @@ class EmulatorConfig:
         batch_drop_output_lines, batch_malformed_output_lines: for every batch, leave that
             many successful lines out of the output file, or write them as broken JSON.
 
+    Backend:
+        guided_decoding: ``"honoured"`` (``guided_json``/``guided_regex``/``guided_choice``
+            constrain the output, as the Nebius API and vLLM before 0.12 do) or ``"ignored"``
+            (they are accepted and ignored, HTTP 200 and unconstrained output, as vLLM 0.12 and
+            later do; a ``json_schema`` ``response_format`` is still enforced).
+
     Other:
         faults: faults armed when the emulator starts (see :class:`Fault`).
         max_embedding_inputs: most inputs in one embeddings request (422 beyond).
@@ -63,6 +69,7 @@ class EmulatorConfig:
     batch_output_order: Literal["shuffled", "reversed", "input"] = "shuffled"
     batch_drop_output_lines: int = 0
     batch_malformed_output_lines: int = 0
+    guided_decoding: Literal["honoured", "ignored"] = "honoured"
     faults: Sequence[Fault] = ()
     max_embedding_inputs: int = 2048
     rate_limit_requests: int = 600

@@ -1,4 +1,9 @@
-"""Constrained output: ``guided_*`` fields and ``response_format``."""
+"""Constrained output: ``guided_*`` fields and ``response_format``.
+
+With ``guided=False`` (``EmulatorConfig.guided_decoding="ignored"``) the ``guided_*`` fields are
+neither checked nor applied, as vLLM 0.12 and later do (HTTP 200, unconstrained output), while a
+``response_format`` still applies: ``json_schema`` is enforced, ``json_object`` asks for some JSON.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +22,10 @@ from ._tokens import content_words
 __all__ = ["check_constraints", "constrained_text"]
 
 
-def _schema_of(request: ChatRequest | CompletionRequest) -> dict[str, Any] | None:
-    guided = request.guided_json
+def _schema_of(
+    request: ChatRequest | CompletionRequest, use_guided: bool = True
+) -> dict[str, Any] | None:
+    guided = request.guided_json if use_guided else None
     if isinstance(guided, str):
         try:
             guided = json.loads(guided)
@@ -43,8 +50,12 @@ def _schema_of(request: ChatRequest | CompletionRequest) -> dict[str, Any] | Non
     return None
 
 
-def check_constraints(request: ChatRequest | CompletionRequest) -> None:
-    """Reject invalid constraints before generating anything."""
+def check_constraints(request: ChatRequest | CompletionRequest, *, guided: bool = True) -> None:
+    """Reject invalid constraints before generating anything (``guided=False``: the
+    ``guided_*`` fields are ignored, not checked)."""
+    if not guided:
+        _schema_of(request, use_guided=False)
+        return
     kinds = [
         name
         for name in ("guided_json", "guided_regex", "guided_choice")
@@ -68,22 +79,25 @@ def constrained_text(
     seed: int,
     variant: int,
     context: str | None = None,
+    *,
+    guided: bool = True,
 ) -> str | None:
     """Return the text a constraint dictates, or ``None`` when the output is free.
 
     ``prompt`` is the last user text; ``context`` all instructions (system and user text),
-    where JSON mode looks for a schema or for the key names it should use.
+    where JSON mode looks for a schema or for the key names it should use. ``guided=False``
+    ignores the ``guided_*`` fields.
     """
     hints = Hints(prompt)
-    if request.guided_choice:
+    if guided and request.guided_choice:
         picked = hints.mentioned(request.guided_choice)
         return str(picked) if picked is not None else request.guided_choice[0]
-    if request.guided_regex is not None:
+    if guided and request.guided_regex is not None:
         try:
             return generate_from_regex(request.guided_regex, seed + variant)
         except RegexError as exc:
             raise EmulatorError(400, f"guided_regex: {exc}") from None
-    schema = _schema_of(request)
+    schema = _schema_of(request, use_guided=guided)
     if schema is not None:
         try:
             return json.dumps(generate_instance(schema, hints, seed + variant))

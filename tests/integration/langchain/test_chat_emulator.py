@@ -294,7 +294,7 @@ def test_structured_output_methods(conn: Any, emu: Emulator, method: str) -> Non
     body = emu.requests()[-1].json
     if method == "guided_json":
         assert body["guided_json"]["required"] == ["answer", "confidence"]
-        assert body["response_format"] == {"type": "json_object"}
+        assert body["response_format"]["json_schema"]["schema"] == body["guided_json"]
     elif method == "json_schema":
         assert body["response_format"]["type"] == "json_schema"
     else:

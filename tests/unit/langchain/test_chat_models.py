@@ -390,9 +390,23 @@ def test_guided_json_is_the_default_structured_method(fake: Any) -> None:
     result = make_chat(fake).with_structured_output(Joke).invoke("joke")
     assert result == Joke(setup="Why?", punchline="Because.")
     body = fake.body()
-    assert body["response_format"] == {"type": "json_object"}
+    # Both fields: older vLLM reads guided_json; vLLM >= 0.12, SGLang and llama.cpp read only
+    # response_format.
     assert body["guided_json"]["properties"].keys() == {"setup", "punchline"}
+    assert body["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "Joke", "schema": body["guided_json"], "strict": True},
+    }
     assert "ls_structured_output_format" not in body
+
+
+def test_guided_json_passes_strict_false_and_a_safe_schema_name(fake: Any) -> None:
+    fake.queue(fake.chat_reply(JOKE))
+    schema = {**Joke.model_json_schema(), "title": "A joke, told twice!"}
+    make_chat(fake).with_structured_output(schema, strict=False).invoke("joke")
+    spec = fake.body()["response_format"]["json_schema"]
+    assert (spec["name"], spec["strict"]) == ("A_joke_told_twice", False)
+    assert fake.body()["guided_json"] == schema
 
 
 @pytest.mark.parametrize("schema", [JokeDict, Joke.model_json_schema()])
@@ -430,6 +444,45 @@ def test_function_calling_structured_output(fake: Any) -> None:
     assert result == Joke(setup="Why?", punchline="Because.")
     assert fake.body()["tool_choice"] == {"type": "function", "function": {"name": "Joke"}}
     assert "parallel_tool_calls" not in fake.body()
+
+
+@pytest.mark.parametrize("schema", [Joke, JokeDict])
+def test_function_calling_without_a_tool_call_is_a_parsing_error(fake: Any, schema: Any) -> None:
+    """A model that answers in text instead of calling the tool: an error that keeps the
+    reply, not ``None``."""
+    fake.queue(fake.chat_reply("Why? Because."))
+    chat = make_chat(fake)
+    with pytest.raises(
+        OutputParserException, match=f"no tool call to '{schema.__name__}'"
+    ) as caught:
+        chat.with_structured_output(schema, method="function_calling").invoke("j")
+    assert caught.value.llm_output == "Why? Because."
+    fake.queue(fake.chat_reply("Why? Because."))
+    structured = chat.with_structured_output(schema, method="function_calling", include_raw=True)
+    out = structured.invoke("j")
+    assert out["parsed"] is None and out["raw"].content == "Why? Because."
+    assert "no tool call" in str(out["parsing_error"])
+    fake.queue(_json_stream(fake, "Why? Because."))
+    with pytest.raises(OutputParserException, match="no tool call"):
+        list(chat.with_structured_output(schema, method="function_calling").stream("j"))
+
+
+@pytest.mark.parametrize("schema", [Joke, JokeDict])
+def test_function_calling_arguments_that_break_the_schema_are_a_parsing_error(
+    fake: Any, schema: Any
+) -> None:
+    """langchain-core raises a bare pydantic ``ValidationError`` here; ours names the schema."""
+    name = schema.__name__
+    call = {"id": "c1", "type": "function", "function": {"name": name, "arguments": '{"a": 1}'}}
+    fake.queue(fake.chat_reply(None, tool_calls=[call]))
+    with pytest.raises(OutputParserException, match="tool call does not match") as caught:
+        make_chat(fake).with_structured_output(schema, method="function_calling").invoke("j")
+    assert json.loads(caught.value.llm_output or "") == {"a": 1}
+    broken = {**call, "function": {"name": name, "arguments": "{broken"}}
+    fake.queue(fake.chat_reply(None, tool_calls=[broken]))
+    with pytest.raises(OutputParserException) as caught:
+        make_chat(fake).with_structured_output(schema, method="function_calling").invoke("j")
+    assert "{broken" in str(caught.value)
 
 
 def test_a_reply_that_breaks_the_schema_is_a_clear_parsing_error(fake: Any) -> None:

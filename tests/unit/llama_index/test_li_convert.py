@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from llama_index.core.base.llms.types import (
@@ -35,6 +36,10 @@ from llama_index_nebius._convert import (
     to_nebius_message,
     tool_selections,
     usage_kwargs,
+)
+from llama_index_nebius._structured import (
+    json_schema_format,
+    structured_kwargs,
     with_schema_instruction,
 )
 from nebius_inference.types import (
@@ -221,9 +226,43 @@ def test_schema_instruction_joins_an_existing_system_message() -> None:
     assert len(sys_first) == 2
     assert sys_first[0].content is not None
     assert sys_first[0].content.startswith("Be brief.\n")
-    assert '{"type":"object"}' in sys_first[0].content
+    assert "single JSON object" in sys_first[0].content
     no_sys = with_schema_instruction([ChatMessage(content="hi")], schema)
     assert [m.role for m in no_sys] == [MessageRole.SYSTEM, MessageRole.USER]
+
+
+def test_schema_instruction_names_the_fields_in_words_not_as_a_schema() -> None:
+    class Trip(BaseModel):
+        city: str
+        days: int
+        tags: list[str]
+        mode: Literal["car", "train"]
+        ok: bool | None = None
+
+    (note,) = with_schema_instruction([], Trip.model_json_schema())
+    assert note.content == (
+        "Answer with a single JSON object and nothing else; its fields: city (text), "
+        "days (integer), tags (list), mode (one of car/train), ok (any)."
+    )
+
+
+def test_structured_kwargs_and_the_json_schema_format() -> None:
+    schema = {"title": "My trip: v2", "type": "object"}
+    kwargs = structured_kwargs(schema, {"tools": [], "tool_choice": "required", "top_k": 2})
+    assert kwargs == {
+        "top_k": 2,
+        "guided_json": schema,
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": "My_trip_v2", "schema": schema, "strict": True},
+        },
+    }
+    assert json_schema_format({}, strict=None) == {
+        "type": "json_schema",
+        "json_schema": {"name": "output", "schema": {}},
+    }
+    # A constraint of the caller's own, even an explicit None (unset), is left as it is.
+    assert structured_kwargs(schema, {"response_format": None}) == {"response_format": None}
 
 
 # -- replies -----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from llama_index.core.base.llms.types import ChatMessage
@@ -30,8 +31,14 @@ REX = json.dumps({"name": "Rex", "age": 3})
 
 
 def _assert_guided(body: dict) -> None:
-    assert body["guided_json"] == Pet.model_json_schema()
-    assert body["response_format"] == {"type": "json_object"}
+    # Both fields: older vLLM reads guided_json; vLLM >= 0.12, SGLang and llama.cpp read only
+    # response_format.
+    schema = Pet.model_json_schema()
+    assert body["guided_json"] == schema
+    assert body["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "Pet", "schema": schema, "strict": True},
+    }
     assert "tool_choice" not in body and "tools" not in body
 
 
@@ -47,8 +54,49 @@ def test_structured_predict_sends_guided_json_without_tool_choice(
     _assert_guided(body)
     assert body["top_k"] == 3
     system, user = body["messages"]
-    assert system["role"] == "system" and '"age"' in system["content"]
+    assert system["role"] == "system" and "age (integer)" in system["content"]
+    # No JSON schema in the prompt: small models copy it back instead of answering.
+    assert "{" not in system["content"] and "properties" not in system["content"]
     assert user == {"role": "user", "content": "Invent a dog."}
+
+
+@pytest.mark.parametrize(
+    "own",
+    [
+        {"response_format": {"type": "json_object"}},
+        {"guided_regex": "[a-z]+"},
+        {"extra_body": {"guided_json": {"type": "object"}}},
+    ],
+)
+def test_a_constraint_in_llm_kwargs_wins(
+    fake: FakeNebius, make_llm: MakeLLM, own: dict[str, Any]
+) -> None:
+    """The caller's own response_format or guided_* is sent as given, ours are not added."""
+    fake.add(chat_json(REX))
+    make_llm().structured_predict(Pet, PROMPT, llm_kwargs=own, kind="dog")
+    body = fake.body
+    sent = {**own, **own.get("extra_body", {})}
+    sent.pop("extra_body", None)
+    for name in ("response_format", "guided_json", "guided_regex"):
+        assert body.get(name) == sent.get(name)
+
+
+async def test_a_response_format_in_llm_kwargs_wins_in_every_variant(
+    fake: FakeNebius, make_llm: MakeLLM
+) -> None:
+    own = {"type": "json_schema", "json_schema": {"name": "mine", "schema": {"type": "object"}}}
+    llm = make_llm()
+    fake.add(chat_json(REX), chat_json(REX), sse(_pet_stream()), sse(_pet_stream()))
+    llm.structured_predict(Pet, PROMPT, llm_kwargs={"response_format": own}, kind="d")
+    await llm.astructured_predict(Pet, PROMPT, llm_kwargs={"response_format": own}, kind="d")
+    list(llm.stream_structured_predict(Pet, PROMPT, llm_kwargs={"response_format": own}, kind="d"))
+    agen = await llm.astream_structured_predict(
+        Pet, PROMPT, llm_kwargs={"response_format": own}, kind="d"
+    )
+    assert [o async for o in agen][-1] == Pet(name="Rex", age=3)
+    assert len(fake.bodies) == 4
+    for body in fake.bodies:
+        assert body["response_format"] == own and "guided_json" not in body
 
 
 async def test_astructured_predict(fake: FakeNebius, make_llm: MakeLLM) -> None:
@@ -128,3 +176,24 @@ def test_function_program_mode_uses_a_real_tool(fake: FakeNebius, make_llm: Make
     body = fake.body
     assert [t["function"]["name"] for t in body["tools"]] == ["Pet"]
     assert body["tool_choice"] in ("required", {"type": "function", "function": {"name": "Pet"}})
+
+
+def test_function_program_mode_without_a_tool_call_keeps_the_reply(
+    fake: FakeNebius, make_llm: MakeLLM
+) -> None:
+    fake.add(chat_json("Rex is three."))
+    llm = make_llm(pydantic_program_mode=PydanticProgramMode.FUNCTION)
+    with pytest.raises(StructuredOutputError, match="no tool call") as info:
+        llm.structured_predict(Pet, PROMPT, kind="dog")
+    assert info.value.raw_text == "Rex is three."
+    assert info.value.output_cls is Pet
+
+
+async def test_function_program_mode_without_a_tool_call_async(
+    fake: FakeNebius, make_llm: MakeLLM
+) -> None:
+    fake.add(chat_json("Rex is three."))
+    llm = make_llm(pydantic_program_mode=PydanticProgramMode.FUNCTION)
+    with pytest.raises(StructuredOutputError, match="no tool call") as info:
+        await llm.astructured_predict(Pet, PROMPT, kind="dog")
+    assert info.value.raw_text == "Rex is three."
