@@ -291,10 +291,16 @@ class Watch:
     """The progress callback and the optional progress bar of one ``wait()``."""
 
     def __init__(
-        self, total: int, job_id: str, on_progress: ProgressCallback | None, bar: bool
+        self,
+        total: int,
+        job_id: str,
+        on_progress: ProgressCallback | None,
+        bar: bool,
+        *,
+        unit: str = "requests",
     ) -> None:
         self._callback = on_progress
-        self._reporter = ProgressReporter(total, description=job_id) if bar else None
+        self._reporter = ProgressReporter(total, description=job_id, unit=unit) if bar else None
 
     def __call__(self, progress: BatchProgress) -> None:
         if self._reporter is not None:
@@ -310,15 +316,18 @@ class Watch:
 class ProgressReporter:
     """Shows progress: a ``tqdm`` bar if tqdm is installed, else one line on stderr."""
 
-    def __init__(self, total: int, *, description: str) -> None:
+    def __init__(self, total: int, *, description: str, unit: str = "requests") -> None:
         self._bar: Any = None
         self._last = ""
         self._description = description
+        self._unit = unit
         try:  # tqdm is optional: not a dependency of this library
             tqdm_auto = importlib.import_module("tqdm.auto")
         except ImportError:
             return
-        self._bar = tqdm_auto.tqdm(total=total, desc=description, unit="req")
+        self._bar = tqdm_auto.tqdm(
+            total=total, desc=description, unit="req" if unit == "requests" else unit
+        )
 
     def update(self, progress: BatchProgress) -> None:
         if self._bar is not None:
@@ -327,7 +336,7 @@ class ProgressReporter:
             self._bar.refresh()
             return
         line = (
-            f"{self._description}: {progress.finished_requests}/{progress.total} requests "
+            f"{self._description}: {progress.finished_requests}/{progress.total} {self._unit} "
             f"({progress.failed} failed), {progress.parts_done}/{progress.parts} batches done"
         )
         if line != self._last:

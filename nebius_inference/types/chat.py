@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from pydantic import Field, field_validator
 
@@ -14,6 +14,7 @@ __all__ = [
     "ChatCompletionChunk",
     "ChatCompletionMessage",
     "ChatCompletionRequest",
+    "ChatParams",
     "Choice",
     "ChoiceDelta",
     "ChunkChoice",
@@ -34,6 +35,7 @@ class ChatCompletionRequest(RequestModel):
     messages: list[dict[str, Any]] = Field(min_length=1)
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, ge=0, le=1)
+    top_k: int | None = None
     max_tokens: int | None = Field(default=None, ge=1)
     max_completion_tokens: int | None = Field(default=None, ge=1)
     n: int | None = Field(default=None, ge=1)
@@ -70,6 +72,35 @@ class ChatCompletionRequest(RequestModel):
                     "of the tool call it answers"
                 )
         return messages
+
+
+class ChatParams(TypedDict, total=False):
+    """The fields of :class:`ChatCompletionRequest` as keyword arguments, for type checkers and
+    IDEs. Send any other field with ``extra_body={...}``."""
+
+    model: str
+    messages: list[dict[str, Any]]
+    temperature: float
+    top_p: float
+    top_k: int
+    max_tokens: int
+    max_completion_tokens: int
+    n: int
+    stop: str | list[str]
+    stream_options: dict[str, Any]
+    presence_penalty: float
+    frequency_penalty: float
+    logit_bias: dict[str, float]
+    logprobs: bool
+    top_logprobs: int
+    seed: int
+    user: str
+    tools: list[dict[str, Any]]
+    tool_choice: str | dict[str, Any]
+    parallel_tool_calls: bool
+    response_format: dict[str, Any]
+    reasoning_effort: str
+    service_tier: str
 
 
 class FunctionCall(ResponseModel):
