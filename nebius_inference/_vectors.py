@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any, Literal
 
-from ._errors import ConfigurationError, InvalidRequestError
+from ._errors import APIResponseValidationError, ConfigurationError, InvalidRequestError
 
 __all__ = ["OUTPUTS", "Output", "decode_vectors", "join_vectors", "require_numpy"]
 
@@ -123,8 +123,10 @@ class Gather:
             np = require_numpy()
             self._block = np.empty((self._total, vectors.shape[1]), dtype=np.float32)
         if vectors.shape[1] != self._block.shape[1]:
-            raise ValueError(
-                f"the vectors have different lengths: {self._block.shape[1]} and {vectors.shape[1]}"
+            raise APIResponseValidationError(
+                f"The embeddings replies hold vectors of different lengths "
+                f"({self._block.shape[1]} and {vectors.shape[1]}), so they do not fit one "
+                "numpy block. Use output='array', or report it if it persists."
             )
         self._block[start : start + len(vectors)] = vectors
 

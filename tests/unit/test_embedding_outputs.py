@@ -246,3 +246,20 @@ async def test_async_iter_embeddings_in_order_bounded_and_cancelled_on_exit() ->
     block = await client.embed(TEXTS, model="e", batch_size=50, on_progress=reports.append)
     assert block == [_vector(t) for t in TEXTS] and reports[-1].completed == 95
     await http.aclose()
+
+
+def test_replies_of_different_widths_do_not_fit_one_numpy_block(
+    recorder: Callable[[Handler], Recorder],
+) -> None:
+    pytest.importorskip("numpy", reason="output='numpy' needs numpy")
+    widths = iter([4, 6])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        texts = json.loads(request.content)["input"]
+        raw = base64.b64encode(array("f", [1.0] * next(widths)).tobytes()).decode()
+        data = [{"index": i, "embedding": raw} for i in range(len(texts))]
+        return httpx.Response(200, json={"data": data})
+
+    client = recorder(handler).sync_client()
+    with pytest.raises(APIResponseValidationError, match=r"different lengths.*output='array'"):
+        client.embed(["a", "b", "c"], model="e", batch_size=2, max_concurrency=1, output="numpy")
