@@ -2,7 +2,8 @@
 (chunks as they arrive, in input order, with a bounded number of requests in flight).
 
 The sync and async twins sit side by side; what they share (the plan, the progress, collecting
-the result) is pure and lives in :class:`_Plan`. Memory: ``iter_embeddings`` holds at most
+the result) is pure and lives in
+:mod:`nebius_inference._embed_plan`. Memory: ``iter_embeddings`` holds at most
 ``max_concurrency`` requests' vectors plus the chunk being assembled, whatever the corpus size.
 """
 
@@ -10,120 +11,29 @@ from __future__ import annotations
 
 from array import array
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import httpx
 from typing_extensions import Unpack
 
-from . import _endpoints as ep
-from ._base import RequestOptions, check_texts, parse_embedding_vectors, plan_batches
-from ._errors import InvalidRequestError
+from ._base import RequestOptions
+from ._embed_plan import (
+    EMBED_BATCH_SIZE,
+    EMBED_MAX_CONCURRENCY,
+    EmbedPlan,
+    EmbedProgress,
+    gather,
+    in_order,
+)
 from ._params import EmbedCall
-from ._vectors import Gather, Output, check_output, join_vectors
+from ._vectors import Gather, Output, join_vectors
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    from ._batch_results import BatchProgress
-
-__all__ = ["AsyncEmbeddings", "EmbedProgress", "SyncEmbeddings"]
-
-EMBED_BATCH_SIZE = 128
-EMBED_MAX_CONCURRENCY = 4
-
-EmbedProgress = Callable[["BatchProgress"], None]
-"""Called after each request with a :class:`~nebius_inference.batch.BatchProgress`: ``total``
-texts, ``completed`` texts embedded so far, ``parts`` requests, ``parts_done`` done."""
-
-
-class _Plan:
-    """One bulk embedding: the texts, their chunks and requests, and the progress display."""
-
-    def __init__(
-        self,
-        texts: Sequence[str],
-        *,
-        model: str,
-        output: object,
-        batch_size: int,
-        chunk_size: int | None,
-        max_concurrency: int,
-        progress_bar: bool,
-        on_progress: EmbedProgress | None,
-        params: dict[str, Any],
-    ) -> None:
-        self.items = check_texts(texts)
-        self.output: Output = check_output(output)
-        if batch_size < 1:
-            raise InvalidRequestError(f"batch_size must be at least 1, got {batch_size}.")
-        if chunk_size is None:
-            chunk_size = batch_size
-        if chunk_size < 1:
-            raise InvalidRequestError(f"chunk_size must be at least 1, got {chunk_size}.")
-        if max_concurrency < 1:
-            raise InvalidRequestError(f"max_concurrency must be at least 1, got {max_concurrency}.")
-        self.max_concurrency = max_concurrency
-        # Each chunk is sent as requests of at most batch_size texts, in order.
-        self.requests: list[range] = []
-        self.chunk_ends: set[int] = set()  # index of the last request of each chunk
-        for chunk in plan_batches(len(self.items), chunk_size):
-            for span in plan_batches(len(chunk), batch_size):
-                self.requests.append(range(chunk.start + span.start, chunk.start + span.stop))
-            self.chunk_ends.add(len(self.requests) - 1)
-        self.model = model
-        self.params = params
-        # Build the first call now, so bad fields are refused before anything is sent.
-        if self.requests:
-            self.call(0)
-        self.done_texts = 0
-        self.done_requests = 0
-        self._watch: Any = None
-        if progress_bar or on_progress is not None:
-            from ._batch_base import Watch  # the Batch API's progress display, loaded on demand
-
-            self._watch = Watch(
-                len(self.items), "embeddings", on_progress, progress_bar, unit="texts"
-            )
-
-    def call(self, index: int) -> RequestOptions:
-        span = self.requests[index]
-        body = {"model": self.model, "input": self.items[span.start : span.stop], **self.params}
-        return ep.embeddings(None, body)
-
-    def decode(self, index: int, response: httpx.Response) -> Any:
-        return parse_embedding_vectors(response, self.output, len(self.requests[index]))
-
-    def advance(self, index: int) -> None:
-        """Count request ``index`` as consumed and report the progress."""
-        self.done_texts += len(self.requests[index])
-        self.done_requests += 1
-        if self._watch is not None:
-            from ._batch_results import BatchProgress
-
-            self._watch(
-                BatchProgress(
-                    total=len(self.items),
-                    completed=self.done_texts,
-                    failed=0,
-                    parts=len(self.requests),
-                    parts_done=self.done_requests,
-                )
-            )
-
-    def close(self) -> None:
-        if self._watch is not None:
-            self._watch.close()
-            self._watch = None
-
-
-def _gather(plan: _Plan, chunks: Iterator[tuple[int, Any]]) -> Any:
-    gather = Gather(len(plan.items), plan.output)
-    for start, vectors in chunks:
-        gather.add(start, vectors)
-    return gather.result()
-
+__all__ = ["AsyncEmbeddings", "SyncEmbeddings"]
 
 # ============================================================================================
 # Sync
@@ -210,7 +120,7 @@ class SyncEmbeddings:
             ConfigurationError: ``output="numpy"`` without numpy installed.
             APIError: a request failed (after retries).
         """
-        plan = _Plan(
+        plan = EmbedPlan(
             texts,
             model=model,
             output=output,
@@ -221,7 +131,7 @@ class SyncEmbeddings:
             on_progress=on_progress,
             params=dict(params),
         )
-        return _gather(plan, self._chunks(plan))
+        return gather(plan, self._chunks(plan))
 
     @overload
     def iter_embeddings(
@@ -287,7 +197,7 @@ class SyncEmbeddings:
         :meth:`embed`'s. Bad input is refused here, before anything is sent; requests start
         when the iteration does, and stop when it stops.
         """
-        plan = _Plan(
+        plan = EmbedPlan(
             texts,
             model=model,
             output=output,
@@ -300,14 +210,14 @@ class SyncEmbeddings:
         )
         return self._chunks(plan)
 
-    def _chunks(self, plan: _Plan) -> Iterator[tuple[int, Any]]:
+    def _chunks(self, plan: EmbedPlan) -> Iterator[tuple[int, Any]]:
         def run(index: int) -> Any:
             return plan.decode(index, self._send(plan.call(index)))
 
         count = len(plan.requests)
         if count <= 1 or plan.max_concurrency <= 1:
             try:
-                yield from _in_order(plan, (run(i) for i in range(count)))
+                yield from in_order(plan, (run(i) for i in range(count)))
             finally:
                 plan.close()
             return
@@ -325,25 +235,12 @@ class SyncEmbeddings:
                 yield pending.popleft().result()
 
         try:
-            yield from _in_order(plan, results())
+            yield from in_order(plan, results())
         finally:
             for future in pending:
                 future.cancel()
             pool.shutdown(wait=True)
             plan.close()
-
-
-def _in_order(plan: _Plan, results: Iterator[Any]) -> Iterator[tuple[int, Any]]:
-    """Group the requests' results (in request order) into chunks."""
-    parts: list[Any] = []
-    start = 0
-    for index, vectors in enumerate(results):
-        parts.append(vectors)
-        plan.advance(index)
-        if index in plan.chunk_ends:
-            yield start, join_vectors(parts, plan.output)
-            start = plan.requests[index].stop
-            parts = []
 
 
 # ============================================================================================
@@ -410,7 +307,7 @@ class AsyncEmbeddings:
         **params: Unpack[EmbedCall],
     ) -> Any:
         """Embed many texts, in input order; see :meth:`NebiusClient.embed`."""
-        plan = _Plan(
+        plan = EmbedPlan(
             texts,
             model=model,
             output=output,
@@ -484,7 +381,7 @@ class AsyncEmbeddings:
         """``async for start, vectors in client.iter_embeddings(...)``; see
         :meth:`NebiusClient.iter_embeddings`. Leaving the loop early cancels the requests in
         flight once the generator is closed (``contextlib.aclosing`` closes it at once)."""
-        plan = _Plan(
+        plan = EmbedPlan(
             texts,
             model=model,
             output=output,
@@ -497,7 +394,7 @@ class AsyncEmbeddings:
         )
         return self._chunks(plan)
 
-    async def _chunks(self, plan: _Plan) -> AsyncIterator[tuple[int, Any]]:
+    async def _chunks(self, plan: EmbedPlan) -> AsyncIterator[tuple[int, Any]]:
         import asyncio
 
         async def run(index: int) -> Any:
