@@ -99,3 +99,20 @@ def test_memory_scenario_reports_growth_per_ten_thousand_vectors(
     table = run.render(scenario, texts, run.summarize(scenario, texts, rows, results))
     assert "+MB per 10,000 vectors" in table and "peak RSS +MB, 256 texts" in table
     assert "iter_embeddings(output='array')" in table
+
+
+def test_memory_against_the_emulator_reports_growth(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("starlette", reason="the emulator needs the [emulator] extra")
+    from nebius_inference.testing import Emulator
+
+    spec = importlib.util.spec_from_file_location("bench_mem", BENCH_DIR / "memory_emulator.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    with Emulator() as emu:
+        monkeypatch.setenv("NEBIUS_BASE_URL", emu.base_url)
+        monkeypatch.setenv("NEBIUS_API_KEY", emu.api_key)
+        for shape in script.SHAPES:
+            result = script.child(shape, 1024)
+            assert set(result) == {"small", "large", "per_10k"}
+            assert result["large"] >= result["small"] >= 0
