@@ -215,6 +215,8 @@ def summarize(
             samples=len(walls),
             requests=median(res["requests"]) if res.get("requests") else None,
             rss_mb=res.get("rss_mb"),
+            rss_small_mb=res.get("rss_small_mb"),
+            rss_per_10k_mb=res.get("rss_per_10k_mb"),
         )
         out.append(entry)
     floor = next((e for e in out if e["kind"] == "floor" and e["status"] == "ok"), None)
@@ -241,6 +243,25 @@ def render(scenario: Any, n: int, summary: list[dict[str, Any]]) -> str:
         headers += [cpu_head, "vs floor (CPU)"]
     if scenario.key == "embeddings":
         headers += ["HTTP requests", "peak RSS +MB"]
+    if scenario.key == "memory":
+        headers = ["client", f"peak RSS +MB, {n // 4:,} texts", f"+MB, {n:,} texts"]
+        headers += ["+MB per 10,000 vectors", scenario.unit, "HTTP requests", "runs"]
+        lines = [
+            [e["label"], f"n/a ({e['reason']})", "", "", "", "", ""]
+            if e["status"] != "ok"
+            else [
+                e["label"],
+                fmt(e["rss_small_mb"] or 0),
+                fmt(e["rss_mb"] or 0),
+                fmt(e["rss_per_10k_mb"] or 0),
+                fmt(e["value"], 1),
+                fmt(e["requests"] or 0),
+                str(e["samples"]),
+            ]
+            for e in summary
+        ]
+        note = "peak RSS growth of the worker over its warm-up; lower is better"
+        return f"### {scenario.title}\n\nn = {n:,}; {note}.\n\n{markdown_table(headers, lines)}\n"
     headers.append("runs")
     lines = []
     for e in summary:
@@ -397,7 +418,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
     parser.add_argument(
-        "--only", default="", help="comma-separated scenarios: imports,chat,stream,async,embeddings"
+        "--only",
+        default="",
+        help="comma-separated scenarios: imports,chat,stream,async,embeddings,memory",
     )
     parser.add_argument("--rows", default="", help="comma-separated row keys to run")
     parser.add_argument(
@@ -452,7 +475,9 @@ def main() -> None:
             print(f"\n{scenario.title}", flush=True)
             started = time.perf_counter()
             for _ in range(max(1, args.rounds)):
-                for batch in batches(rows, shared=args.quick):
+                # Memory is measured per process, so its rows never share one.
+                shared = args.quick and scenario.key != "memory"
+                for batch in batches(rows, shared=shared):
                     done = run_rows(pythons.get(batch[0].env), scenario.key, batch, cfg)
                     for row in batch:
                         merge(merged, row.key, done[row.key])

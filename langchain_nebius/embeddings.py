@@ -76,7 +76,7 @@ class NebiusEmbeddings(NebiusClientMixin, Embeddings):
         if not texts:
             return []
         with translate_errors():
-            return self._get_client().embed(_texts(texts), **self._params())
+            return self._get_client().embed(_texts(texts), output="list", **self._params())
 
     @override
     def embed_query(self, text: str) -> list[float]:
@@ -89,7 +89,9 @@ class NebiusEmbeddings(NebiusClientMixin, Embeddings):
         if not texts:
             return []
         with translate_errors():
-            return await self._get_async_client().embed(_texts(texts), **self._params())
+            return await self._get_async_client().embed(
+                _texts(texts), output="list", **self._params()
+            )
 
     @override
     async def aembed_query(self, text: str) -> list[float]:

@@ -92,6 +92,7 @@ class NebiusEmbedding(NebiusConnection, BaseEmbedding):
             model=self.model_name,
             batch_size=self.embed_batch_size,
             max_concurrency=self.max_concurrency,
+            output="list",
             **self._params(),
         )
 
@@ -102,6 +103,7 @@ class NebiusEmbedding(NebiusConnection, BaseEmbedding):
                 model=self.model_name,
                 batch_size=self.embed_batch_size,
                 max_concurrency=1,
+                output="list",
                 **self._params(),
             )
 

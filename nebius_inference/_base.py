@@ -33,6 +33,7 @@ from ._errors import (
 )
 from ._logs import logger, redact_headers
 from ._retry import RetryPolicy, parse_retry_after
+from ._vectors import Output, decode_vectors
 from ._version import __version__
 from .types._base import APIResponse, RequestModel
 from .types.embeddings import CreateEmbeddingResponse, Embedding
@@ -42,6 +43,7 @@ __all__ = [
     "build_body",
     "decode_base64_embedding",
     "make_status_error",
+    "parse_embedding_vectors",
     "parse_embeddings",
     "parse_json",
     "retry_delay_after_error",
@@ -463,6 +465,22 @@ def parse_embeddings(response: httpx.Response) -> CreateEmbeddingResponse:
         ) from None
     set_headers(result, response.headers)
     return result
+
+
+def parse_embedding_vectors(
+    response: httpx.Response, output: Output, expected: int | None = None
+) -> Any:
+    """The vectors of an embeddings reply in input order, as lists, ``array('f')`` or one numpy
+    block (see :mod:`nebius_inference._vectors`); the compact shapes build no Python float."""
+    try:
+        return decode_vectors(response.content, output, expected)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise APIResponseValidationError(
+            f"The embeddings reply could not be read ({exc}). Retry, or report it if it persists.",
+            request=response.request,
+            response=response,
+            body=response.text[:2000],
+        ) from None
 
 
 def plan_batches(count: int, batch_size: int) -> list[range]:

@@ -13,10 +13,10 @@ import time
 import warnings
 import weakref
 from collections import deque
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, replace
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
 import httpx
 from pydantic import BaseModel
@@ -25,13 +25,11 @@ from typing_extensions import Self, Unpack
 from . import _endpoints as ep
 from ._base import (
     RequestOptions,
-    check_texts,
     connection_error,
     make_status_error,
     parse_body,
     parse_embeddings,
     parse_json,
-    plan_batches,
     prepare_request,
     retry_delay_after_error,
     retry_delay_after_status,
@@ -41,9 +39,11 @@ from ._base import (
     default_headers as build_default_headers,
 )
 from ._config import Secret, Timeouts, env_proxy, resolve_options
+from ._embed import AsyncEmbeddings, SyncEmbeddings
 from ._endpoints import CallOptions, FileInput
 from ._errors import APIStatusError
 from ._logs import logger
+from ._params import ChatCall, CompletionCall, EmbeddingCall, ImagesCall, RerankCall
 from ._retry import RetryPolicy, effective_delay
 from ._streaming import ORPHANS, AsyncStream, OpenStreams, Stream, in_collector
 from .types import (
@@ -81,8 +81,6 @@ T = TypeVar("T", bound=BaseModel)
 DEFAULT_LIMITS = httpx.Limits(
     max_connections=256, max_keepalive_connections=64, keepalive_expiry=30
 )
-EMBED_BATCH_SIZE = 128
-EMBED_MAX_CONCURRENCY = 4
 
 # Pools a forked child inherited from its parent: referenced here so that nothing in the child
 # ever finalises or closes them (see NebiusClient._after_fork).
@@ -166,6 +164,11 @@ def _redirect_error(response: httpx.Response) -> APIStatusError:
     )
 
 
+def _fields(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments as the plain dict they are at run time (unknown ones included)."""
+    return cast("dict[str, Any]", params)
+
+
 def _log_response(response: httpx.Response, started: float) -> None:
     if logger.isEnabledFor(20):
         logger.info(
@@ -182,7 +185,7 @@ def _log_response(response: httpx.Response, started: float) -> None:
 # ============================================================================================
 
 
-class NebiusClient(_ClientBase):
+class NebiusClient(_ClientBase, SyncEmbeddings):
     """A client for the Nebius AI Studio / Token Factory inference API.
 
     Args:
@@ -337,84 +340,76 @@ class NebiusClient(_ClientBase):
     # -- chat and completions ------------------------------------------------------------------
 
     def create_chat_completion(
-        self, request: ChatCompletionRequest | Mapping[str, Any] | None = None, /, **params: Any
+        self,
+        request: ChatCompletionRequest | Mapping[str, Any] | None = None,
+        /,
+        **params: Unpack[ChatCall],
     ) -> ChatCompletion:
         """``POST /chat/completions``. Pass a request, a mapping, or the fields as keywords;
         unknown fields (``top_k``, ``guided_json``, ...) pass through."""
-        return self._json(ep.chat(request, params, stream=False), ChatCompletion)
+        return self._json(ep.chat(request, _fields(params), stream=False), ChatCompletion)
 
     def stream_chat_completion(
-        self, request: ChatCompletionRequest | Mapping[str, Any] | None = None, /, **params: Any
+        self,
+        request: ChatCompletionRequest | Mapping[str, Any] | None = None,
+        /,
+        **params: Unpack[ChatCall],
     ) -> Stream[ChatCompletionChunk]:
         """Stream a chat completion. Usage comes in the last chunk unless
         ``stream_options={"include_usage": False}``."""
-        return self._stream(ep.chat(request, params, stream=True), ChatCompletionChunk)
+        return self._stream(ep.chat(request, _fields(params), stream=True), ChatCompletionChunk)
 
     def create_completion(
-        self, request: CompletionRequest | Mapping[str, Any] | None = None, /, **params: Any
+        self,
+        request: CompletionRequest | Mapping[str, Any] | None = None,
+        /,
+        **params: Unpack[CompletionCall],
     ) -> Completion:
         """``POST /completions`` (text completion)."""
-        return self._json(ep.completion(request, params, stream=False), Completion)
+        return self._json(ep.completion(request, _fields(params), stream=False), Completion)
 
     def stream_completion(
-        self, request: CompletionRequest | Mapping[str, Any] | None = None, /, **params: Any
+        self,
+        request: CompletionRequest | Mapping[str, Any] | None = None,
+        /,
+        **params: Unpack[CompletionCall],
     ) -> Stream[Completion]:
         """Stream a text completion."""
-        return self._stream(ep.completion(request, params, stream=True), Completion)
+        return self._stream(ep.completion(request, _fields(params), stream=True), Completion)
 
     # -- embeddings, images, models, rerank ----------------------------------------------------
 
     def create_embeddings(
-        self, request: EmbeddingRequest | Mapping[str, Any] | None = None, /, **params: Any
+        self,
+        request: EmbeddingRequest | Mapping[str, Any] | None = None,
+        /,
+        **params: Unpack[EmbeddingCall],
     ) -> CreateEmbeddingResponse:
         """``POST /embeddings``. Asks for base64 (unless you set ``encoding_format``) and decodes
         it: the vectors are always lists of floats."""
-        return parse_embeddings(self._send(ep.embeddings(request, params)))
-
-    def embed(
-        self,
-        texts: Sequence[str],
-        *,
-        model: str,
-        batch_size: int = EMBED_BATCH_SIZE,
-        max_concurrency: int = EMBED_MAX_CONCURRENCY,
-        **params: Any,
-    ) -> list[list[float]]:
-        """Embed many texts: split into batches of ``batch_size``, at most ``max_concurrency``
-        requests in flight, vectors returned in input order."""
-        items = check_texts(texts)
-        batches = plan_batches(len(items), batch_size)
-
-        def run(span: range) -> list[list[float]]:
-            call = ep.embeddings(
-                None, {"model": model, "input": items[span.start : span.stop], **params}
-            )
-            return parse_embeddings(self._send(call)).vectors()
-
-        if len(batches) <= 1 or max_concurrency <= 1:
-            results = [run(span) for span in batches]
-        else:
-            from concurrent.futures import ThreadPoolExecutor  # only when needed: import time
-
-            with ThreadPoolExecutor(max_workers=min(max_concurrency, len(batches))) as pool:
-                results = list(pool.map(run, batches))
-        return [vector for part in results for vector in part]
+        return parse_embeddings(self._send(ep.embeddings(request, _fields(params))))
 
     def generate_images(
-        self, request: ImageGenerationRequest | Mapping[str, Any] | None = None, /, **params: Any
+        self,
+        request: ImageGenerationRequest | Mapping[str, Any] | None = None,
+        /,
+        **params: Unpack[ImagesCall],
     ) -> ImagesResponse:
         """``POST /images/generations``. Sizes are checked against the API's limits first."""
-        return self._json(ep.images(request, params), ImagesResponse)
+        return self._json(ep.images(request, _fields(params)), ImagesResponse)
 
     def list_models(self, *, verbose: bool = False, **options: Unpack[CallOptions]) -> ModelList:
         """``GET /models``; ``verbose=True`` adds context length, pricing and features."""
         return self._json(ep.list_models(verbose, options), ModelList)
 
     def rerank(
-        self, request: RerankRequest | Mapping[str, Any] | None = None, /, **params: Any
+        self,
+        request: RerankRequest | Mapping[str, Any] | None = None,
+        /,
+        **params: Unpack[RerankCall],
     ) -> RerankResponse:
         """``POST /rerank``: score ``documents`` against ``query``."""
-        return self._json(ep.rerank(request, params), RerankResponse)
+        return self._json(ep.rerank(request, _fields(params)), RerankResponse)
 
     # -- files ---------------------------------------------------------------------------------
 
@@ -575,7 +570,7 @@ def _abandon(pool: _LoopPool) -> None:
         session.detach()
 
 
-class AsyncNebiusClient(_ClientBase):
+class AsyncNebiusClient(_ClientBase, AsyncEmbeddings):
     """The async twin of :class:`NebiusClient`, with the same methods and arguments.
 
     By default it sends through httpx with the aiohttp transport, which keeps its throughput at
@@ -711,64 +706,58 @@ class AsyncNebiusClient(_ClientBase):
     # -- chat and completions ------------------------------------------------------------------
 
     async def create_chat_completion(
-        self, request: ChatCompletionRequest | Mapping[str, Any] | None = None, /, **params: Any
+        self,
+        request: ChatCompletionRequest | Mapping[str, Any] | None = None,
+        /,
+        **params: Unpack[ChatCall],
     ) -> ChatCompletion:
         """``POST /chat/completions``; see :meth:`NebiusClient.create_chat_completion`."""
-        return await self._json(ep.chat(request, params, stream=False), ChatCompletion)
+        return await self._json(ep.chat(request, _fields(params), stream=False), ChatCompletion)
 
     async def stream_chat_completion(
-        self, request: ChatCompletionRequest | Mapping[str, Any] | None = None, /, **params: Any
+        self,
+        request: ChatCompletionRequest | Mapping[str, Any] | None = None,
+        /,
+        **params: Unpack[ChatCall],
     ) -> AsyncStream[ChatCompletionChunk]:
         """Stream a chat completion: ``async with await client.stream_chat_completion(...)``."""
-        return await self._stream(ep.chat(request, params, stream=True), ChatCompletionChunk)
+        return await self._stream(
+            ep.chat(request, _fields(params), stream=True), ChatCompletionChunk
+        )
 
     async def create_completion(
-        self, request: CompletionRequest | Mapping[str, Any] | None = None, /, **params: Any
+        self,
+        request: CompletionRequest | Mapping[str, Any] | None = None,
+        /,
+        **params: Unpack[CompletionCall],
     ) -> Completion:
-        return await self._json(ep.completion(request, params, stream=False), Completion)
+        return await self._json(ep.completion(request, _fields(params), stream=False), Completion)
 
     async def stream_completion(
-        self, request: CompletionRequest | Mapping[str, Any] | None = None, /, **params: Any
+        self,
+        request: CompletionRequest | Mapping[str, Any] | None = None,
+        /,
+        **params: Unpack[CompletionCall],
     ) -> AsyncStream[Completion]:
-        return await self._stream(ep.completion(request, params, stream=True), Completion)
+        return await self._stream(ep.completion(request, _fields(params), stream=True), Completion)
 
     # -- embeddings, images, models, rerank ----------------------------------------------------
 
     async def create_embeddings(
-        self, request: EmbeddingRequest | Mapping[str, Any] | None = None, /, **params: Any
-    ) -> CreateEmbeddingResponse:
-        return parse_embeddings(await self._send(ep.embeddings(request, params)))
-
-    async def embed(
         self,
-        texts: Sequence[str],
-        *,
-        model: str,
-        batch_size: int = EMBED_BATCH_SIZE,
-        max_concurrency: int = EMBED_MAX_CONCURRENCY,
-        **params: Any,
-    ) -> list[list[float]]:
-        """Embed many texts; see :meth:`NebiusClient.embed`."""
-        import asyncio
-
-        items = check_texts(texts)
-        batches = plan_batches(len(items), batch_size)
-        gate = asyncio.Semaphore(max(1, max_concurrency))
-
-        async def run(span: range) -> list[list[float]]:
-            call = ep.embeddings(
-                None, {"model": model, "input": items[span.start : span.stop], **params}
-            )
-            async with gate:
-                return parse_embeddings(await self._send(call)).vectors()
-
-        results = await asyncio.gather(*(run(span) for span in batches))
-        return [vector for part in results for vector in part]
+        request: EmbeddingRequest | Mapping[str, Any] | None = None,
+        /,
+        **params: Unpack[EmbeddingCall],
+    ) -> CreateEmbeddingResponse:
+        return parse_embeddings(await self._send(ep.embeddings(request, _fields(params))))
 
     async def generate_images(
-        self, request: ImageGenerationRequest | Mapping[str, Any] | None = None, /, **params: Any
+        self,
+        request: ImageGenerationRequest | Mapping[str, Any] | None = None,
+        /,
+        **params: Unpack[ImagesCall],
     ) -> ImagesResponse:
-        return await self._json(ep.images(request, params), ImagesResponse)
+        return await self._json(ep.images(request, _fields(params)), ImagesResponse)
 
     async def list_models(
         self, *, verbose: bool = False, **options: Unpack[CallOptions]
@@ -776,9 +765,12 @@ class AsyncNebiusClient(_ClientBase):
         return await self._json(ep.list_models(verbose, options), ModelList)
 
     async def rerank(
-        self, request: RerankRequest | Mapping[str, Any] | None = None, /, **params: Any
+        self,
+        request: RerankRequest | Mapping[str, Any] | None = None,
+        /,
+        **params: Unpack[RerankCall],
     ) -> RerankResponse:
-        return await self._json(ep.rerank(request, params), RerankResponse)
+        return await self._json(ep.rerank(request, _fields(params)), RerankResponse)
 
     # -- files ---------------------------------------------------------------------------------
 

@@ -103,6 +103,19 @@ SCENARIOS = [
         quick_reps=1,
         budget=20.0,
     ),
+    Scenario(
+        key="memory",
+        title="7. Peak memory of embedding a corpus (core; per 10,000 vectors)",
+        module="memory",
+        metric="seconds",
+        unit="s",
+        higher_is_better=False,
+        n=40000,
+        reps=1,
+        warmup=0,
+        quick_n=8000,
+        quick_reps=1,
+    ),
 ]
 
 

@@ -5,8 +5,6 @@ is :class:`~._base.JobBase`'s; these classes send.
 from __future__ import annotations
 
 import asyncio
-import importlib
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -16,6 +14,7 @@ from typing_extensions import Self
 
 from .._client import AsyncNebiusClient, NebiusClient
 from .._errors import APIStatusError
+from .._progress import Watch
 from .._retry import effective_delay
 from ..types import Batch
 from ._base import (
@@ -342,52 +341,3 @@ class AsyncBatchJob(JobBase[AsyncNebiusClient]):
 
         await self._each(self._to_poll(), cancel_one)
         return self.progress
-
-
-# ============================================================================================
-# Progress shown while waiting
-# ============================================================================================
-
-
-class Watch:
-    """The progress callback and the optional progress bar of one ``wait()``: a ``tqdm`` bar if
-    tqdm is installed, else one line on stderr when something changed."""
-
-    def __init__(
-        self, total: int, job_id: str, on_progress: ProgressCallback | None, bar: bool
-    ) -> None:
-        self._callback = on_progress
-        self._show = bar
-        self._bar: Any = None
-        self._last = ""
-        self._description = job_id
-        if bar:
-            try:  # tqdm is optional: not a dependency of this library
-                tqdm_auto = importlib.import_module("tqdm.auto")
-            except ImportError:
-                return
-            self._bar = tqdm_auto.tqdm(total=total, desc=job_id, unit="req")
-
-    def __call__(self, progress: BatchProgress) -> BatchProgress:
-        if self._bar is not None:
-            self._bar.n = progress.finished_requests
-            self._bar.set_postfix(failed=progress.failed, batches_done=progress.parts_done)
-            self._bar.refresh()
-        elif self._show:
-            line = (
-                f"{self._description}: {progress.finished_requests}/{progress.total} requests "
-                f"({progress.failed} failed), {progress.parts_done}/{progress.parts} batches done"
-            )
-            if line != self._last:
-                print(line, file=sys.stderr, flush=True)
-                self._last = line
-        if self._callback is not None:
-            self._callback(progress)
-        return progress
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._bar is not None:
-            self._bar.close()

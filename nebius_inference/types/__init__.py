@@ -16,6 +16,7 @@ from .chat import (
     ChatCompletionChunk,
     ChatCompletionMessage,
     ChatCompletionRequest,
+    ChatParams,
     Choice,
     ChoiceDelta,
     ChunkChoice,
@@ -24,12 +25,29 @@ from .chat import (
     ToolCall,
     ToolCallDelta,
 )
-from .completions import Completion, CompletionChoice, CompletionLogprobs, CompletionRequest
-from .embeddings import CreateEmbeddingResponse, Embedding, EmbeddingRequest
+from .completions import (
+    Completion,
+    CompletionChoice,
+    CompletionLogprobs,
+    CompletionParams,
+    CompletionRequest,
+)
+from .embeddings import (
+    CreateEmbeddingResponse,
+    Embedding,
+    EmbeddingParams,
+    EmbeddingRequest,
+    EmbedFields,
+)
 from .files import FileDeleted, FileList, FileObject
-from .images import GeneratedImage, ImageGenerationRequest, ImagesResponse
+from .images import (
+    GeneratedImage,
+    ImageGenerationParams,
+    ImageGenerationRequest,
+    ImagesResponse,
+)
 from .models import Model, ModelList
-from .rerank import RerankDocument, RerankRequest, RerankResponse, RerankResult
+from .rerank import RerankDocument, RerankParams, RerankRequest, RerankResponse, RerankResult
 from .shared import Logprobs, TokenLogprob, TopLogprob, Usage
 
 __all__ = [
@@ -45,15 +63,19 @@ __all__ = [
     "ChatCompletionChunk",
     "ChatCompletionMessage",
     "ChatCompletionRequest",
+    "ChatParams",
     "Choice",
     "ChoiceDelta",
     "ChunkChoice",
     "Completion",
     "CompletionChoice",
     "CompletionLogprobs",
+    "CompletionParams",
     "CompletionRequest",
     "CreateEmbeddingResponse",
+    "EmbedFields",
     "Embedding",
+    "EmbeddingParams",
     "EmbeddingRequest",
     "FileDeleted",
     "FileList",
@@ -61,12 +83,14 @@ __all__ = [
     "FunctionCall",
     "FunctionCallDelta",
     "GeneratedImage",
+    "ImageGenerationParams",
     "ImageGenerationRequest",
     "ImagesResponse",
     "Logprobs",
     "Model",
     "ModelList",
     "RerankDocument",
+    "RerankParams",
     "RerankRequest",
     "RerankResponse",
     "RerankResult",

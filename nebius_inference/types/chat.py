@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
@@ -17,6 +17,7 @@ __all__ = [
     "ChatCompletionChunk",
     "ChatCompletionMessage",
     "ChatCompletionRequest",
+    "ChatParams",
     "Choice",
     "ChoiceDelta",
     "ChunkChoice",
@@ -37,6 +38,7 @@ class ChatCompletionRequest(RequestModel):
     messages: list[dict[str, Any]] = Field(min_length=1)
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, ge=0, le=1)
+    top_k: int | None = None
     max_tokens: int | None = Field(default=None, ge=1)
     max_completion_tokens: int | None = Field(default=None, ge=1)
     n: int | None = Field(default=None, ge=1)
@@ -101,6 +103,35 @@ def _arguments_text(value: Any) -> Any:
     if value is None:
         return ""
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+class ChatParams(TypedDict, total=False):
+    """The fields of :class:`ChatCompletionRequest` as keyword arguments, for type checkers and
+    IDEs. Send any other field with ``extra_body={...}``."""
+
+    model: str
+    messages: list[dict[str, Any]]
+    temperature: float
+    top_p: float
+    top_k: int
+    max_tokens: int
+    max_completion_tokens: int
+    n: int
+    stop: str | list[str]
+    stream_options: dict[str, Any]
+    presence_penalty: float
+    frequency_penalty: float
+    logit_bias: dict[str, float]
+    logprobs: bool
+    top_logprobs: int
+    seed: int
+    user: str
+    tools: list[dict[str, Any]]
+    tool_choice: str | dict[str, Any]
+    parallel_tool_calls: bool
+    response_format: dict[str, Any]
+    reasoning_effort: str
+    service_tier: str
 
 
 class FunctionCall(ResponseModel):

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from pydantic import Field
 
 from ._base import APIResponse, RequestModel, ResponseModel
 from .shared import Usage
 
-__all__ = ["Completion", "CompletionChoice", "CompletionLogprobs", "CompletionRequest"]
+__all__ = [
+    "Completion",
+    "CompletionChoice",
+    "CompletionLogprobs",
+    "CompletionParams",
+    "CompletionRequest",
+]
 
 
 class CompletionRequest(RequestModel):
@@ -18,6 +24,7 @@ class CompletionRequest(RequestModel):
     max_tokens: int | None = Field(default=None, ge=1)
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, ge=0, le=1)
+    top_k: int | None = None
     n: int | None = Field(default=None, ge=1)
     stop: str | list[str] | None = None
     stream_options: dict[str, Any] | None = None
@@ -29,6 +36,29 @@ class CompletionRequest(RequestModel):
     seed: int | None = None
     user: str | None = None
     service_tier: str | None = None
+
+
+class CompletionParams(TypedDict, total=False):
+    """The fields of :class:`CompletionRequest` as keyword arguments, for type checkers and
+    IDEs. Send any other field with ``extra_body={...}``."""
+
+    model: str
+    prompt: str | list[str] | list[int] | list[list[int]]
+    max_tokens: int
+    temperature: float
+    top_p: float
+    top_k: int
+    n: int
+    stop: str | list[str]
+    stream_options: dict[str, Any]
+    logprobs: int
+    echo: bool
+    presence_penalty: float
+    frequency_penalty: float
+    logit_bias: dict[str, float]
+    seed: int
+    user: str
+    service_tier: str
 
 
 class CompletionLogprobs(ResponseModel):

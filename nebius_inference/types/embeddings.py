@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TypedDict
 
 from pydantic import Field
 
 from ._base import APIResponse, RequestModel, ResponseModel
 from .shared import Usage
 
-__all__ = ["CreateEmbeddingResponse", "Embedding", "EmbeddingRequest"]
+__all__ = [
+    "CreateEmbeddingResponse",
+    "EmbedFields",
+    "Embedding",
+    "EmbeddingParams",
+    "EmbeddingRequest",
+]
 
 
 class EmbeddingRequest(RequestModel):
@@ -19,6 +25,24 @@ class EmbeddingRequest(RequestModel):
     dimensions: int | None = Field(default=None, ge=1)
     user: str | None = None
     service_tier: str | None = None
+
+
+class EmbedFields(TypedDict, total=False):
+    """The fields of :class:`EmbeddingRequest` other than ``model`` and ``input``: what
+    ``embed()`` takes next to the texts. Send any other field with ``extra_body={...}``."""
+
+    encoding_format: Literal["float", "base64"]
+    dimensions: int
+    user: str
+    service_tier: str
+
+
+class EmbeddingParams(EmbedFields, total=False):
+    """The fields of :class:`EmbeddingRequest` as keyword arguments, for type checkers and
+    IDEs."""
+
+    model: str
+    input: str | list[str] | list[int] | list[list[int]]
 
 
 class Embedding(ResponseModel):

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import base64
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from pydantic import Field, field_validator
 
 from ._base import APIResponse, RequestModel, ResponseModel
 
-__all__ = ["GeneratedImage", "ImageGenerationRequest", "ImagesResponse"]
+__all__ = [
+    "GeneratedImage",
+    "ImageGenerationParams",
+    "ImageGenerationRequest",
+    "ImagesResponse",
+]
 
 
 class ImageGenerationRequest(RequestModel):
@@ -33,6 +38,23 @@ class ImageGenerationRequest(RequestModel):
         if isinstance(value, str) and value.lower() == "jpeg":
             return "jpg"
         return value.lower() if isinstance(value, str) else value
+
+
+class ImageGenerationParams(TypedDict, total=False):
+    """The fields of :class:`ImageGenerationRequest` as keyword arguments, for type checkers
+    and IDEs. Send any other field with ``extra_body={...}``."""
+
+    model: str
+    prompt: str
+    width: int
+    height: int
+    num_inference_steps: int
+    seed: int
+    guidance_scale: float
+    negative_prompt: str
+    response_extension: Literal["webp", "jpg", "jpeg", "png"]
+    response_format: Literal["url", "b64_json"]
+    loras: list[dict[str, Any]]
 
 
 class GeneratedImage(ResponseModel):

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 from pydantic import BeforeValidator, Field
 
 from ._base import APIResponse, RequestModel, ResponseModel
 from .shared import Usage
 
-__all__ = ["RerankDocument", "RerankRequest", "RerankResponse", "RerankResult"]
+__all__ = [
+    "RerankDocument",
+    "RerankParams",
+    "RerankRequest",
+    "RerankResponse",
+    "RerankResult",
+]
 
 
 class RerankRequest(RequestModel):
@@ -19,6 +25,18 @@ class RerankRequest(RequestModel):
     top_n: int | None = Field(default=None, ge=1)
     user: str | None = None
     service_tier: str | None = None
+
+
+class RerankParams(TypedDict, total=False):
+    """The fields of :class:`RerankRequest` as keyword arguments, for type checkers and IDEs.
+    Send any other field with ``extra_body={...}``."""
+
+    model: str
+    query: str
+    documents: list[str]
+    top_n: int
+    user: str
+    service_tier: str
 
 
 class RerankDocument(ResponseModel):

@@ -81,3 +81,38 @@ def test_a_missing_package_becomes_a_not_available_row(bench: dict[str, ModuleTy
     assert results == {"floor": {"status": "n/a", "reason": "no main venv"}}
     summary = run.summarize(scenarios.get("chat"), 1, [row], results)
     assert "n/a (no main venv)" in run.render(scenarios.get("chat"), 1, summary)
+
+
+def test_memory_scenario_reports_growth_per_ten_thousand_vectors(
+    bench: dict[str, ModuleType],
+) -> None:
+    harness, scenarios, run = bench["harness"], bench["scenarios"], bench["run"]
+    rows = [r for r in scenarios.get_rows("memory") if r.key in ("floor", "chunks_array")]
+    texts = 1024
+    with harness.BenchServer() as server:
+        cfg = harness.Config(base_url=f"{server.url}/v1", n=texts, reps=1, warmup=0)
+        results: dict[str, dict[str, Any]] = {r.key: r.func(cfg) | {"status": "ok"} for r in rows}
+    for result in results.values():
+        assert result["requests"] == [texts // 128]  # the whole corpus, counted by the server
+        assert {"rss_mb", "rss_small_mb", "rss_per_10k_mb"} <= set(result)
+    scenario = scenarios.get("memory")
+    table = run.render(scenario, texts, run.summarize(scenario, texts, rows, results))
+    assert "+MB per 10,000 vectors" in table and "peak RSS +MB, 256 texts" in table
+    assert "iter_embeddings(output='array')" in table
+
+
+def test_memory_against_the_emulator_reports_growth(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("starlette", reason="the emulator needs the [emulator] extra")
+    from nebius_inference.testing import Emulator
+
+    spec = importlib.util.spec_from_file_location("bench_mem", BENCH_DIR / "memory_emulator.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    with Emulator() as emu:
+        monkeypatch.setenv("NEBIUS_BASE_URL", emu.base_url)
+        monkeypatch.setenv("NEBIUS_API_KEY", emu.api_key)
+        for shape in script.SHAPES:
+            result = script.child(shape, 1024)
+            assert set(result) == {"small", "large", "per_10k"}
+            assert result["large"] >= result["small"] >= 0

@@ -30,7 +30,9 @@ def test_same_public_methods_and_signatures() -> None:
         sync_sig = inspect.signature(getattr(NebiusClient, name))
         async_method = getattr(AsyncNebiusClient, name)
         assert list(sync_sig.parameters) == list(inspect.signature(async_method).parameters), name
-        if name != "close":
+        if name == "iter_embeddings":  # an async iterator: `async for`, not `await`
+            assert inspect.isasyncgenfunction(AsyncNebiusClient._chunks)
+        elif name != "close":
             assert inspect.iscoroutinefunction(async_method), name
     init = inspect.signature(NebiusClient.__init__).parameters
     assert list(init) == list(inspect.signature(AsyncNebiusClient.__init__).parameters)[: len(init)]
