@@ -126,8 +126,12 @@ class AsyncStream(_StreamBase[T]):
 
     async def _iter_events(self) -> AsyncGenerator[T, None]:
         response = self.response
+        # Both generators are closed explicitly: left to the garbage collector, Python 3.13
+        # finalizes them in tasks of a loop that may already be closing ("Task was destroyed").
+        chunks = response.aiter_bytes()
+        events = aiter_sse(chunks)
         try:
-            async for sse in aiter_sse(response.aiter_bytes()):
+            async for sse in events:
                 if sse.data == DONE:
                     self.completed = True
                     return
@@ -139,6 +143,8 @@ class AsyncStream(_StreamBase[T]):
         except httpx.TransportError as exc:
             raise _cut(response, exc) from None
         finally:
+            await events.aclose()  # type: ignore[attr-defined]
+            await chunks.aclose()  # type: ignore[attr-defined]
             await response.aclose()
         raise _cut(response)
 
