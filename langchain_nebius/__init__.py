@@ -1,5 +1,6 @@
 """LangChain integration for the Nebius AI Studio / Token Factory API."""
 
+from nebius_inference import __version__
 from nebius_inference._extras import require_extra
 
 require_extra("langchain_nebius", "langchain", "langchain_core")
@@ -61,5 +62,6 @@ __all__ = [
     "NebiusStreamIdleTimeoutError",
     "NebiusTimeoutError",
     "NebiusUnprocessableEntityError",
+    "__version__",
     "nebius_search",
 ]
