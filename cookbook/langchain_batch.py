@@ -19,7 +19,7 @@ from langchain_core.messages import AIMessage
 
 from langchain_nebius import ChatNebius
 from langchain_nebius.batch import NebiusBatchItemError, batch_inference
-from nebius_inference.testing import live_or_emulated
+from nebius_inference.testing import Connection, live_or_emulated
 
 MODEL = "meta-llama/Llama-3.3-70B-Instruct"
 
@@ -37,7 +37,16 @@ def make_prompts() -> list[str]:
     ]
 
 
-def main() -> None:
+def job_state_path(connection: Connection) -> Path:
+    """Where the job's state is kept. Real batches live for days, so against Nebius the file
+    stays in the working folder, where running this script again finds it and picks the same job
+    up instead of paying for a second one. The emulator's batches end with its process, so
+    offline the file goes to a temporary folder of this run: there is nothing to resume later."""
+    folder = Path(tempfile.mkdtemp(prefix="nebius-batch-")) if connection.emulated else Path.cwd()
+    return folder / "descriptions-job.json"
+
+
+def main(connection: Connection) -> None:
     llm = ChatNebius(model=MODEL, temperature=0.7, max_tokens=40)
     prompts = make_prompts()
     print(f"prompts: {len(prompts)}")
@@ -46,7 +55,9 @@ def main() -> None:
     # batch_inference again with the same path picks the running job up instead of paying
     # for a second one. return_exceptions=True puts an error in the place of a failed prompt
     # (as Runnable.batch does) instead of raising once the job is done.
-    state_path = Path(tempfile.mkdtemp(prefix="nebius-batch-")) / "descriptions-job.json"
+    state_path = job_state_path(connection)
+    if state_path.exists():
+        print(f"resuming the job saved in {state_path}")
     replies = batch_inference(
         llm, prompts, state_path=state_path, progress_bar=True, return_exceptions=True
     )
@@ -60,8 +71,13 @@ def main() -> None:
     tokens = sum(r.usage_metadata["total_tokens"] for r in done if r.usage_metadata)
     print(f"total tokens: {tokens}")
     print(f"job state saved in {state_path.name}")
+    if not connection.emulated:
+        print(
+            f"run again from {state_path.parent} to read the same job"
+            " (delete the file for a new one)"
+        )
 
 
 if __name__ == "__main__":
-    with live_or_emulated():
-        main()
+    with live_or_emulated() as connection:
+        main(connection)

@@ -1,5 +1,6 @@
 """LangChain integration for the Nebius AI Studio / Token Factory API."""
 
+from nebius_inference import __version__
 from nebius_inference._extras import require_extra
 
 require_extra("langchain_nebius", "langchain", "langchain_core")
@@ -65,6 +66,7 @@ __all__ = [
     "NebiusStreamIdleTimeoutError",
     "NebiusTimeoutError",
     "NebiusUnprocessableEntityError",
+    "__version__",
     "get_nebius_callback",
     "nebius_search",
 ]

@@ -195,7 +195,9 @@ class NebiusRetrievalToolInput(BaseModel):
     """The arguments the model fills in."""
 
     query: str = Field(..., description="The search query to look up relevant documents")
-    k: int = Field(3, ge=1, le=50, description="Number of documents to return (default: 3)")
+    k: int | None = Field(
+        None, ge=1, le=50, description="Number of documents to return (default: the tool's)"
+    )
 
 
 class NebiusRetrievalTool(BaseTool):
@@ -203,9 +205,13 @@ class NebiusRetrievalTool(BaseTool):
 
     Example::
 
-        tool = NebiusRetrievalTool(retriever=NebiusRetriever(docs=docs))
+        tool = NebiusRetrievalTool(retriever=NebiusRetriever(docs=docs, k=2))
+        tool.invoke({"query": "What is the capital of France?"})  # 2 documents
         tool.invoke({"query": "What is the capital of France?", "k": 1})
         agent = create_agent(ChatNebius(), tools=[tool])
+
+    How many documents: the call's ``k`` (the model may fill it in), else the tool's ``k``,
+    else the retriever's ``k``.
     """
 
     name: str = "nebius_retrieval"
@@ -213,31 +219,42 @@ class NebiusRetrievalTool(BaseTool):
     args_schema: type[BaseModel] = NebiusRetrievalToolInput
     retriever: NebiusRetriever
     """The retriever to search."""
+    k: int | None = Field(default=None, ge=1)
+    """How many documents to return when the call names none (default: the retriever's ``k``)."""
 
     @override
     def _run(
-        self, query: str, k: int = 3, run_manager: CallbackManagerForToolRun | None = None
+        self,
+        query: str,
+        k: int | None = None,
+        run_manager: CallbackManagerForToolRun | None = None,
     ) -> str:
         child = run_manager.get_child() if run_manager else None
-        return format_documents(self.retriever.invoke(query, {"callbacks": child}, k=k))
+        count = self.k if k is None else k
+        return format_documents(self.retriever.invoke(query, {"callbacks": child}, k=count))
 
     @override
     async def _arun(
-        self, query: str, k: int = 3, run_manager: AsyncCallbackManagerForToolRun | None = None
+        self,
+        query: str,
+        k: int | None = None,
+        run_manager: AsyncCallbackManagerForToolRun | None = None,
     ) -> str:
         child = run_manager.get_child() if run_manager else None
-        return format_documents(await self.retriever.ainvoke(query, {"callbacks": child}, k=k))
+        count = self.k if k is None else k
+        found = await self.retriever.ainvoke(query, {"callbacks": child}, k=count)
+        return format_documents(found)
 
 
 @tool
 def nebius_search(
-    query: str, retriever: Annotated[NebiusRetriever, InjectedToolArg], k: int = 3
+    query: str, retriever: Annotated[NebiusRetriever, InjectedToolArg], k: int | None = None
 ) -> str:
     """Search for information using Nebius embeddings.
 
     Args:
         query: The search query to find relevant documents.
         retriever: The Nebius retriever to search (passed by your code, never by the model).
-        k: Number of documents to return.
+        k: Number of documents to return (default: the retriever's).
     """
     return format_documents(retriever.invoke(query, k=k))

@@ -9,6 +9,7 @@
 retrieved nodes.
 """
 
+from nebius_inference import __version__
 from nebius_inference._extras import require_extra
 
 require_extra("llama_index_nebius", "llama-index", "llama_index.core")
@@ -26,4 +27,5 @@ __all__ = [
     "NebiusLLM",
     "NebiusRerank",
     "StructuredOutputError",
+    "__version__",
 ]

@@ -34,11 +34,13 @@ from ._errors import (
     StreamIdleTimeoutError,
     UnprocessableEntityError,
 )
+from ._install import check_install
 from ._logs import setup_logging
 from ._retry import RetryPolicy
 from ._streaming import AsyncStream, Stream
 from ._version import __version__
 
+check_install()  # fails beside the official langchain-nebius, which shares a module name
 setup_logging()
 
 __all__ = [

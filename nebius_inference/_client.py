@@ -345,8 +345,22 @@ class NebiusClient(_ClientBase, SyncEmbeddings):
         /,
         **params: Unpack[ChatCall],
     ) -> ChatCompletion:
-        """``POST /chat/completions``. Pass a request, a mapping, or the fields as keywords;
-        unknown fields (``top_k``, ``guided_json``, ...) pass through."""
+        """``POST /chat/completions``.
+
+        Args:
+            request: a ``ChatCompletionRequest`` or a mapping of its fields (or neither).
+            **params: the fields as keywords (``model``, ``messages``, ``temperature``, ...);
+                they win over ``request``. Unknown fields (``top_k``, ``guided_json``, ...)
+                pass through; ``extra_headers``, ``timeout`` and ``max_retries`` apply to this
+                call only.
+
+        Returns:
+            The reply, with ``choices`` and ``usage``.
+
+        Raises:
+            InvalidRequestError: bad input, caught before anything is sent.
+            APIError: the failure's subclass (status, connection, timeout), after retries.
+        """
         return self._json(ep.chat(request, _fields(params), stream=False), ChatCompletion)
 
     def stream_chat_completion(
@@ -355,8 +369,21 @@ class NebiusClient(_ClientBase, SyncEmbeddings):
         /,
         **params: Unpack[ChatCall],
     ) -> Stream[ChatCompletionChunk]:
-        """Stream a chat completion. Usage comes in the last chunk unless
-        ``stream_options={"include_usage": False}``."""
+        """Stream a chat completion; use the stream in a ``with`` block to free it early.
+
+        Args:
+            request: as in :meth:`create_chat_completion`.
+            **params: as in :meth:`create_chat_completion`. Usage comes in the last chunk
+                unless ``stream_options={"include_usage": False}``.
+
+        Returns:
+            A :class:`Stream` of ``ChatCompletionChunk``.
+
+        Raises:
+            InvalidRequestError: bad input, caught before anything is sent.
+            APIError: the failure's subclass (status, connection, timeout), after retries.
+            IncompleteStreamError: the stream ended before ``data: [DONE]`` (while iterating).
+        """
         return self._stream(ep.chat(request, _fields(params), stream=True), ChatCompletionChunk)
 
     def create_completion(
@@ -365,7 +392,19 @@ class NebiusClient(_ClientBase, SyncEmbeddings):
         /,
         **params: Unpack[CompletionCall],
     ) -> Completion:
-        """``POST /completions`` (text completion)."""
+        """``POST /completions`` (text completion).
+
+        Args:
+            request: a ``CompletionRequest`` or a mapping of its fields (or neither).
+            **params: the fields as keywords (``model``, ``prompt``, ``max_tokens``, ...).
+
+        Returns:
+            The reply, with ``choices`` and ``usage``.
+
+        Raises:
+            InvalidRequestError: bad input, caught before anything is sent.
+            APIError: the failure's subclass (status, connection, timeout), after retries.
+        """
         return self._json(ep.completion(request, _fields(params), stream=False), Completion)
 
     def stream_completion(
@@ -374,7 +413,19 @@ class NebiusClient(_ClientBase, SyncEmbeddings):
         /,
         **params: Unpack[CompletionCall],
     ) -> Stream[Completion]:
-        """Stream a text completion."""
+        """Stream a text completion.
+
+        Args:
+            request: as in :meth:`create_completion`.
+            **params: as in :meth:`create_completion`.
+
+        Returns:
+            A :class:`Stream` of ``Completion`` chunks.
+
+        Raises:
+            InvalidRequestError: bad input, caught before anything is sent.
+            APIError: the failure's subclass (status, connection, timeout), after retries.
+        """
         return self._stream(ep.completion(request, _fields(params), stream=True), Completion)
 
     # -- embeddings, images, models, rerank ----------------------------------------------------
@@ -385,8 +436,20 @@ class NebiusClient(_ClientBase, SyncEmbeddings):
         /,
         **params: Unpack[EmbeddingCall],
     ) -> CreateEmbeddingResponse:
-        """``POST /embeddings``. Asks for base64 (unless you set ``encoding_format``) and decodes
-        it: the vectors are always lists of floats."""
+        """``POST /embeddings``, one request.
+
+        Args:
+            request: an ``EmbeddingRequest`` or a mapping of its fields (or neither).
+            **params: the fields as keywords (``model``, ``input``, ``dimensions``, ...).
+                Asks for base64 unless you set ``encoding_format``, and decodes it.
+
+        Returns:
+            The reply; its vectors are always lists of floats (``.vectors()``).
+
+        Raises:
+            InvalidRequestError: bad input, caught before anything is sent.
+            APIError: the failure's subclass (status, connection, timeout), after retries.
+        """
         return parse_embeddings(self._send(ep.embeddings(request, _fields(params))))
 
     def generate_images(
@@ -395,11 +458,35 @@ class NebiusClient(_ClientBase, SyncEmbeddings):
         /,
         **params: Unpack[ImagesCall],
     ) -> ImagesResponse:
-        """``POST /images/generations``. Sizes are checked against the API's limits first."""
+        """``POST /images/generations``.
+
+        Args:
+            request: an ``ImageGenerationRequest`` or a mapping of its fields (or neither).
+            **params: the fields as keywords (``model``, ``prompt``, ``width``, ``height``,
+                ...). Sizes are checked against the API's limits before sending.
+
+        Returns:
+            The generated images (``b64_json`` or ``url``).
+
+        Raises:
+            InvalidRequestError: bad input, caught before anything is sent.
+            APIError: the failure's subclass (status, connection, timeout), after retries.
+        """
         return self._json(ep.images(request, _fields(params)), ImagesResponse)
 
     def list_models(self, *, verbose: bool = False, **options: Unpack[CallOptions]) -> ModelList:
-        """``GET /models``; ``verbose=True`` adds context length, pricing and features."""
+        """``GET /models``.
+
+        Args:
+            verbose: add each model's context length, pricing and features.
+            **options: ``extra_headers``, ``timeout``, ``max_retries`` for this call.
+
+        Returns:
+            The models.
+
+        Raises:
+            APIError: the failure's subclass (status, connection, timeout), after retries.
+        """
         return self._json(ep.list_models(verbose, options), ModelList)
 
     def rerank(
@@ -408,7 +495,19 @@ class NebiusClient(_ClientBase, SyncEmbeddings):
         /,
         **params: Unpack[RerankCall],
     ) -> RerankResponse:
-        """``POST /rerank``: score ``documents`` against ``query``."""
+        """``POST /rerank``: score ``documents`` against ``query``.
+
+        Args:
+            request: a ``RerankRequest`` or a mapping of its fields (or neither).
+            **params: the fields as keywords (``model``, ``query``, ``documents``, ``top_n``).
+
+        Returns:
+            The results, best first, each with its document's ``index``.
+
+        Raises:
+            InvalidRequestError: bad input, caught before anything is sent.
+            APIError: the failure's subclass (status, connection, timeout), after retries.
+        """
         return self._json(ep.rerank(request, _fields(params)), RerankResponse)
 
     # -- files ---------------------------------------------------------------------------------
@@ -421,14 +520,45 @@ class NebiusClient(_ClientBase, SyncEmbeddings):
         filename: str | None = None,
         **options: Unpack[CallOptions],
     ) -> FileObject:
-        """``POST /files``: upload bytes, a path, or a binary file object."""
+        """``POST /files``.
+
+        Args:
+            file: bytes, a path, or a binary file object.
+            purpose: ``"batch"`` (a JSONL batch input) or ``"fine-tune"``.
+            filename: the name to upload under (defaults to the path's name).
+            **options: ``extra_headers``, ``timeout``, ``max_retries`` for this call.
+
+        Returns:
+            The uploaded file's record.
+
+        Raises:
+            InvalidRequestError: bad input, caught before anything is sent.
+            APIError: the failure's subclass (status, connection, timeout), after retries.
+        """
         return self._json(ep.upload_file(file, purpose, filename, options), FileObject)
 
     def get_file(self, file_id: str, **options: Unpack[CallOptions]) -> FileObject:
+        """``GET /files/{file_id}``: the file's record.
+
+        Raises:
+            NotFoundError: no such file.
+        """
         return self._json(ep.file_call("GET", file_id, "", options), FileObject)
 
     def get_file_content(self, file_id: str, **options: Unpack[CallOptions]) -> bytes:
-        """The raw bytes of a file (for example a batch's output JSONL)."""
+        """The raw bytes of a file (for example a batch's output JSONL).
+
+        Args:
+            file_id: the file's id.
+            **options: ``extra_headers``, ``timeout``, ``max_retries`` for this call.
+
+        Returns:
+            The file's content.
+
+        Raises:
+            NotFoundError: no such file.
+            APIStatusError: another 4xx/5xx answer (after retries).
+        """
         return self._send(ep.file_call("GET", file_id, "/content", options)).content
 
     def download_file_content(
@@ -466,9 +596,15 @@ class NebiusClient(_ClientBase, SyncEmbeddings):
         after: str | None = None,
         **options: Unpack[CallOptions],
     ) -> FileList:
+        """``GET /files``, filtered by ``purpose``, a page of ``limit`` after the id ``after``."""
         return self._json(ep.list_files(purpose, limit, after, options), FileList)
 
     def delete_file(self, file_id: str, **options: Unpack[CallOptions]) -> FileDeleted:
+        """``DELETE /files/{file_id}``.
+
+        Raises:
+            NotFoundError: no such file.
+        """
         return self._json(ep.file_call("DELETE", file_id, "", options), FileDeleted)
 
     # -- batches -------------------------------------------------------------------------------
@@ -481,20 +617,45 @@ class NebiusClient(_ClientBase, SyncEmbeddings):
         completion_window: Literal["24h"] = "24h",
         **params: Any,
     ) -> Batch:
-        """``POST /batches`` (``metadata`` and ``override_settings`` pass as keywords)."""
+        """``POST /batches``: start a batch over an uploaded JSONL file.
+
+        Args:
+            input_file_id: the uploaded input file (``purpose="batch"``).
+            endpoint: the endpoint every line calls.
+            completion_window: the API accepts ``"24h"``.
+            **params: ``metadata``, ``override_settings`` and the per-call options.
+
+        Returns:
+            The batch, as created. ``nebius_inference.batch.run_batch`` does the whole job.
+
+        Raises:
+            InvalidRequestError: bad input, caught before anything is sent.
+            APIError: the failure's subclass (status, connection, timeout), after retries.
+        """
         return self._json(
             ep.create_batch(input_file_id, endpoint, completion_window, params), Batch
         )
 
     def get_batch(self, batch_id: str, **options: Unpack[CallOptions]) -> Batch:
+        """``GET /batches/{batch_id}``: the batch's status and counts.
+
+        Raises:
+            NotFoundError: no such batch.
+        """
         return self._json(ep.batch_call("GET", batch_id, "", options), Batch)
 
     def list_batches(
         self, *, limit: int | None = None, after: str | None = None, **options: Unpack[CallOptions]
     ) -> BatchList:
+        """``GET /batches``: a page of ``limit`` batches after the id ``after``."""
         return self._json(ep.list_batches(limit, after, options), BatchList)
 
     def cancel_batch(self, batch_id: str, **options: Unpack[CallOptions]) -> Batch:
+        """``POST /batches/{batch_id}/cancel``.
+
+        Raises:
+            NotFoundError: no such batch.
+        """
         return self._json(ep.batch_call("POST", batch_id, "/cancel", options), Batch)
 
     # -- lifetime ------------------------------------------------------------------------------

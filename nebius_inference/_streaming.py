@@ -268,8 +268,12 @@ async def _aevents(
     Left unfinished, it is closed by the event loop's async-generator finaliser (a task, outside
     the collector), which runs the ``finally`` below.
     """
+    # Both inner generators are closed explicitly: left to the garbage collector, Python 3.13
+    # finalizes them in tasks of a loop that may already be closing ("Task was destroyed").
+    chunks = response.aiter_bytes()
+    events = aiter_sse(chunks)
     try:
-        async for sse in aiter_sse(response.aiter_bytes()):
+        async for sse in events:
             if sse.data == DONE:
                 flag.done = True
                 return
@@ -283,6 +287,8 @@ async def _aevents(
     except httpx.TransportError as exc:
         raise _cut(response, exc) from None
     finally:
+        await events.aclose()  # type: ignore[attr-defined]
+        await chunks.aclose()  # type: ignore[attr-defined]
         await response.aclose()
     raise _cut(response)
 

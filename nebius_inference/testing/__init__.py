@@ -26,7 +26,8 @@ The ASGI application alone is :func:`create_app`. From a shell::
 
 pytest plugin
 -------------
-Enable it in the top-level ``conftest.py`` with
+Installing the package registers it with pytest (a ``pytest11`` entry point); where entry
+points are not loaded, enable it in the top-level ``conftest.py`` with
 ``pytest_plugins = ["nebius_inference.testing.pytest_plugin"]``. It provides the
 session-scoped fixture ``nebius_emulator`` (a running :class:`Emulator`), the
 function-scoped ``nebius_emulator_clean`` (the same emulator with log and faults reset)

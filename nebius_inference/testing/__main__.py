@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from collections.abc import Sequence
 
@@ -45,6 +46,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def announcement(base_url: str, api_key: str) -> str:
+    """What the server prints once it listens: lines to paste into another shell."""
+    return (
+        f"Nebius emulator serving {base_url} (Ctrl-C to stop). In another shell:\n"
+        f"export NEBIUS_BASE_URL={shlex.quote(base_url)}\n"
+        f"export NEBIUS_API_KEY={shlex.quote(api_key)}"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the emulator server in the foreground."""
     args = _parser().parse_args(argv)
@@ -60,10 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     sock = bind_socket(args.host, args.port)
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
-    key_text = "any non-empty key" if keys is None else keys[0]
+    base_url = f"http://{host}:{port}/v1"
+    key = "test-key" if keys is None else keys[0]  # with --any-key, any non-empty key works
 
     def announce() -> None:
-        print(f"Nebius emulator: base_url=http://{host}:{port}/v1 api_key={key_text}", flush=True)
+        print(announcement(base_url, key), flush=True)
 
     server = make_server(create_app(config), log_level=args.log_level, on_ready=announce)
     try:

@@ -1,8 +1,13 @@
 """pytest fixtures serving the emulator.
 
-Enable in the top-level ``conftest.py``::
+Installing ``nebius-inference`` registers them with pytest (a ``pytest11`` entry point), so
+they work with no configuration. Where entry points are not loaded (``-p no:...``,
+``PYTEST_DISABLE_PLUGIN_AUTOLOAD``, or the package on ``sys.path`` without being installed),
+enable them in the top-level ``conftest.py``::
 
     pytest_plugins = ["nebius_inference.testing.pytest_plugin"]
+
+Both forms together register the plugin once.
 
 Fixtures:
 
@@ -16,32 +21,10 @@ Fixtures:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from ._config import EmulatorConfig
-from ._server import Emulator
+from nebius_inference._pytest_plugin import (
+    nebius_emulator,
+    nebius_emulator_clean,
+    nebius_emulator_config,
+)
 
 __all__ = ["nebius_emulator", "nebius_emulator_clean", "nebius_emulator_config"]
-
-
-@pytest.fixture(scope="session")
-def nebius_emulator_config() -> EmulatorConfig:
-    """The configuration of the session emulator (override to customise)."""
-    return EmulatorConfig()
-
-
-@pytest.fixture(scope="session")
-def nebius_emulator(nebius_emulator_config: EmulatorConfig) -> Iterator[Emulator]:
-    """A running emulator shared by the whole test session."""
-    with Emulator(nebius_emulator_config) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def nebius_emulator_clean(nebius_emulator: Emulator) -> Iterator[Emulator]:
-    """The session emulator with a fresh request log and no pending faults."""
-    nebius_emulator.reset()
-    yield nebius_emulator
-    nebius_emulator.reset()

@@ -110,9 +110,9 @@ def test_cli_prints_its_address_and_serves() -> None:
         watchdog.start()
         try:
             assert proc.stdout is not None
-            line = proc.stdout.readline()
-            match = re.search(r"base_url=(http://127\.0\.0\.1:\d+/v1) api_key=cli-key", line)
-            assert match, line
+            line = "".join(proc.stdout.readline() for _ in range(3))
+            match = re.search(r"^export NEBIUS_BASE_URL=(http://127\.0\.0\.1:\d+/v1)$", line, re.M)
+            assert match and "\nexport NEBIUS_API_KEY=cli-key\n" in line, line
             response = httpx.get(
                 f"{match.group(1)}/models", headers={"Authorization": "Bearer cli-key"}
             )

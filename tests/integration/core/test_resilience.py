@@ -133,6 +133,14 @@ async def test_async_retries_and_cut_stream(aclient: AsyncNebiusClient, emu: Emu
                 pass
 
 
+# On Python 3.13, the loop below that is closed without `shutdown_asyncgens()` leaves httpx's
+# inner `Response.aiter_raw` generator (which httpx's `aiter_bytes` never closes, and which our
+# stream cannot reach) to be finalized after the loop is gone. That report is the loop's
+# owner's doing and not what this test checks: that the next loop still works.
+@pytest.mark.filterwarnings(
+    "ignore:Exception ignored in. <async_generator object Response.aiter_raw"
+    ":pytest.PytestUnraisableExceptionWarning"
+)
 def test_async_client_survives_many_event_loops(emu: Emulator) -> None:
     client = AsyncNebiusClient(api_key=emu.api_key, base_url=emu.base_url)
 

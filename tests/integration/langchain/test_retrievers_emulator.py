@@ -117,6 +117,24 @@ def test_retrieval_tool_formats_like_the_official_one(conn: dict[str, Any]) -> N
     assert set(schema["parameters"]["properties"]) == {"query", "k"}
 
 
+def test_the_retrievers_k_holds_unless_the_tool_or_the_call_names_one(
+    conn: dict[str, Any],
+) -> None:
+    retriever = NebiusRetriever(docs=_docs(), k=2, **conn)
+
+    def count(text: str) -> int:
+        return text.count("Document ")
+
+    tool = NebiusRetrievalTool(retriever=retriever)
+    assert count(tool.invoke({"query": "capital"})) == 2
+    assert count(asyncio.run(tool.ainvoke({"query": "capital"}))) == 2
+    assert count(tool.invoke({"query": "capital", "k": 3})) == 3
+    own = NebiusRetrievalTool(retriever=retriever, k=1)
+    assert count(own.invoke({"query": "capital"})) == 1
+    assert count(own.invoke({"query": "capital", "k": 4})) == 4
+    assert count(nebius_search.invoke({"query": "capital", "retriever": retriever})) == 2
+
+
 def test_nebius_search_takes_the_retriever_from_code_not_from_the_model(
     conn: dict[str, Any],
 ) -> None:

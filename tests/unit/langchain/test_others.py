@@ -281,8 +281,9 @@ def test_public_names() -> None:
     }
     tools = {"nebius_search"}  # a tool object, as in the official package
     usage = {"NebiusCallbackHandler", "get_nebius_callback"}  # usage and cost
-    assert classes | tools | usage <= exported
-    errors = exported - classes - tools - usage
+    assert classes | tools | usage | {"__version__"} <= exported
+    assert langchain_nebius.__version__ == ni.__version__
+    errors = exported - classes - tools - usage - {"__version__"}
     for name in classes | errors:
         assert getattr(langchain_nebius, name).__module__.startswith("langchain_nebius")
     assert isinstance(langchain_nebius.nebius_search, BaseTool)
