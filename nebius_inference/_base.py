@@ -5,11 +5,9 @@ The sync and async clients call these functions and differ only in how they send
 
 from __future__ import annotations
 
-import base64
 import functools
 import json
 import sys
-from array import array
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -33,7 +31,7 @@ from ._logs import logger, redact_headers
 from ._retry import RetryPolicy
 from ._version import __version__
 from .types._base import APIResponse, RequestModel
-from .types.embeddings import CreateEmbeddingResponse, Embedding
+from .types.embeddings import CreateEmbeddingResponse, decode_base64_embedding
 
 __all__ = [
     "RequestOptions",
@@ -360,48 +358,12 @@ def check_stream_error(data: str, request: httpx.Request | None) -> None:
 
 # --- embeddings ------------------------------------------------------------------------------
 
-_LITTLE_ENDIAN = sys.byteorder == "little"
-
-
-def decode_base64_embedding(data: str) -> list[float]:
-    """Decode a base64 embedding (little-endian float32) to floats in one step."""
-    values = array("f")
-    values.frombytes(base64.b64decode(data))
-    if not _LITTLE_ENDIAN:  # pragma: no cover - big-endian hosts
-        values.byteswap()
-    return values.tolist()
-
 
 def parse_embeddings(response: httpx.Response) -> CreateEmbeddingResponse:
-    """Parse an embeddings reply, base64 or float, without validating every float one by one."""
+    """Parse an embeddings reply, base64 or float (``CreateEmbeddingResponse.from_json``)."""
     try:
-        payload = json.loads(response.content)
-        items = payload["data"]
-        data: list[Embedding] = []
-        for item in items:
-            vector = item["embedding"]
-            if isinstance(vector, str):
-                vector = decode_base64_embedding(vector)
-            elif not isinstance(vector, list):
-                raise TypeError("embedding is neither a list nor base64")
-            data.append(
-                Embedding.model_construct(
-                    object=item.get("object", "embedding"),
-                    index=int(item.get("index", len(data))),
-                    embedding=vector,
-                )
-            )
-        usage = payload.get("usage")
-        result = CreateEmbeddingResponse.model_validate(
-            {
-                "object": payload.get("object", "list"),
-                "model": payload.get("model", ""),
-                "data": [],
-                "usage": usage,
-            }
-        )
-        result.data = data
-    except (ValueError, KeyError, TypeError, ValidationError) as exc:
+        result = CreateEmbeddingResponse.from_json(json.loads(response.content))
+    except (ValueError, KeyError, TypeError, AttributeError, ValidationError) as exc:
         raise APIResponseValidationError(
             f"The embeddings reply could not be read ({exc}). Retry, or report it if it persists.",
             request=response.request,

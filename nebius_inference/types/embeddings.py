@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import base64
+import sys
+from array import array
+from typing import Any, Literal
 
 from pydantic import Field
 
 from ._base import APIResponse, RequestModel, ResponseModel
 from .shared import Usage
 
-__all__ = ["CreateEmbeddingResponse", "Embedding", "EmbeddingRequest"]
+__all__ = ["CreateEmbeddingResponse", "Embedding", "EmbeddingRequest", "decode_base64_embedding"]
+
+_LITTLE_ENDIAN = sys.byteorder == "little"
+
+
+def decode_base64_embedding(data: str) -> list[float]:
+    """Decode a base64 embedding (little-endian float32) to floats in one step."""
+    values = array("f")
+    values.frombytes(base64.b64decode(data))
+    if not _LITTLE_ENDIAN:  # pragma: no cover - big-endian hosts
+        values.byteswap()
+    return values.tolist()
+
+
+def _vector(value: Any) -> list[float]:
+    if isinstance(value, str):
+        return decode_base64_embedding(value)
+    if isinstance(value, list):
+        return array("d", value).tolist()  # ints become floats; a non-number is a TypeError
+    raise TypeError("embedding is neither a list of numbers nor base64")
 
 
 class EmbeddingRequest(RequestModel):
@@ -32,6 +54,25 @@ class CreateEmbeddingResponse(APIResponse):
     model: str = ""
     data: list[Embedding] = Field(default_factory=list)
     usage: Usage | None = None
+
+    @classmethod
+    def from_json(cls, payload: Any) -> CreateEmbeddingResponse:
+        """An embeddings reply from its parsed JSON, fast: each vector is read in one step
+        (base64 float32, or a list of numbers, ints made floats), not validated float by
+        float. Other top-level fields are kept. A malformed reply raises ``KeyError``,
+        ``TypeError`` or ``ValueError``."""
+        data = [
+            Embedding.model_construct(
+                object=item.get("object", "embedding"),
+                index=int(item.get("index", position)),
+                embedding=_vector(item["embedding"]),
+            )
+            for position, item in enumerate(payload["data"])
+        ]
+        rest = {key: value for key, value in payload.items() if key != "data"}
+        result = cls.model_validate({**rest, "data": []})
+        result.data = data
+        return result
 
     def vectors(self) -> list[list[float]]:
         """The vectors in input order (the API may return them in any order)."""

@@ -86,14 +86,14 @@ EXPECTED: dict[str, list[str]] = {
         r"^usage: \d+ input tokens",
     ],
     "langchain_image_generation.py": [
-        r"^tool text: Generated a 512x512 PNG image \(\d+ bytes\) .* Saved to .+\.png\.$",
+        r"^tool text: Generated a 512x1024 PNG image \(\d+ bytes\) .* Saved to .+\.png\.$",
         r"^artifact: image/webp 768x512, \d+ bytes$",
         r"^saved to: .+\.webp$",
-        r"^file: .+\.png: PNG 512x512$",
+        r"^file: .+\.png: PNG 512x1024$",
         r"^file: .+\.webp: WEBP 768x512$",
     ],
     "llamaindex_chat.py": [
-        r"^metadata: context_window=131072$",
+        r"^metadata: context_window=262144$",
         r"^metadata: function_calling=True$",
         r"^complete: \S.+$",
         r"^usage: \d+ in, \d+ out$",

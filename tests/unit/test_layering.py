@@ -82,3 +82,25 @@ def test_importing_the_core_defers_its_transports() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     ).stdout.strip()
     assert loaded == "[]"
+
+
+def test_adapters_use_only_the_core_public_names() -> None:
+    offenders = []
+    for package in ("langchain_nebius", "llama_index_nebius"):
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                modules: list[str] = []
+                if isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    modules = [node.module]
+                    if node.module == "nebius_inference":
+                        modules += [f"nebius_inference.{a.name}" for a in node.names]
+                private = [
+                    m
+                    for m in modules
+                    if m.startswith("nebius_inference.")
+                    and any(p.startswith("_") and not p.startswith("__") for p in m.split(".")[1:])
+                ]
+                offenders += [f"{path.relative_to(ROOT)}: {m}" for m in private]
+    assert offenders == [], f"adapters must import only public core names: {offenders}"

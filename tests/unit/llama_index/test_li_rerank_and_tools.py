@@ -85,6 +85,7 @@ def _images(count: int = 1) -> httpx.Response:
 
 
 def _spec(fake: FakeNebius, **kwargs: object) -> NebiusImageToolSpec:
+    kwargs.setdefault("model", "vendor/image-model")
     return NebiusImageToolSpec(**fake.clients(), **kwargs)  # type: ignore[arg-type]
 
 
@@ -98,7 +99,7 @@ def test_generate_image_returns_image_blocks_without_files(
     )
     assert fake.requests[0].url.path.endswith("/images/generations")
     assert fake.body == {
-        "model": "black-forest-labs/flux-schnell",
+        "model": "vendor/image-model",
         "prompt": "a red fox",
         "negative_prompt": "blur",
         "width": 512,
