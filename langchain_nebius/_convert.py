@@ -29,6 +29,7 @@ from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, Us
 from langchain_core.messages.block_translators.openai import convert_to_openai_data_block
 from langchain_core.messages.content import is_data_content_block
 from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
+from langchain_core.messages.utils import convert_to_messages
 from langchain_core.outputs import (
     ChatGeneration,
     ChatGenerationChunk,
@@ -36,6 +37,7 @@ from langchain_core.outputs import (
     Generation,
     GenerationChunk,
 )
+from langchain_core.prompt_values import PromptValue
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from nebius_inference.accumulate import StreamAccumulator, ToolCallPiece
@@ -226,6 +228,21 @@ def message_to_dict(message: BaseMessage) -> dict[str, Any]:
 
 def messages_to_dicts(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
     return [message_to_dict(m) for m in messages]
+
+
+def input_to_messages(value: Any) -> list[BaseMessage]:
+    """The messages of one chat model input (a prompt value, a string or a message list), as
+    ``BaseChatModel`` reads it, with public langchain-core functions only."""
+    if isinstance(value, PromptValue):
+        return value.to_messages()
+    if isinstance(value, str):
+        return [HumanMessage(content=value)]
+    if isinstance(value, Sequence):
+        return convert_to_messages(value)
+    raise TypeError(
+        f"Invalid input type {type(value).__name__}: pass a prompt value, a string or a list "
+        "of messages."
+    )
 
 
 def format_tool(tool: Any, *, strict: bool | None = None) -> dict[str, Any]:

@@ -266,11 +266,9 @@ class ChatNebius(NebiusClientMixin, BaseChatModel):
     def _get_invocation_params(
         self, stop: list[str] | None = None, **kwargs: Any
     ) -> dict[str, Any]:
-        return {
-            **super()._get_invocation_params(stop=stop),
-            **self._default_params,
-            **kwargs,
-        }
+        # What langchain-core's own version returns (asdict() and the stop words), with the
+        # body fields on top; computed from public methods only.
+        return {**self.asdict(), "stop": stop, **self._default_params, **kwargs}
 
     @override
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import mimetypes
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
@@ -142,8 +143,26 @@ def _guess_image_mime(b64: str) -> str | None:
     return None
 
 
+def _document_mime(block: DocumentBlock) -> str:
+    """The block's MIME type: as given, else LlamaIndex's own guess (a private method, so
+    guarded), else a guess from its path, URL or title."""
+    if block.document_mimetype:
+        return block.document_mimetype
+    guess = getattr(block, "_guess_mimetype", None)
+    if callable(guess):
+        found = guess()
+        if isinstance(found, str) and found:
+            return found
+    for name in (block.path, block.url, block.title):
+        if name:
+            found = mimetypes.guess_type(str(name))[0]
+            if found:
+                return found
+    return ""
+
+
 def _document_text(block: DocumentBlock) -> str:
-    mime = block.document_mimetype or block._guess_mimetype() or ""
+    mime = _document_mime(block)
     if not mime.startswith("text/") and mime not in ("application/json", "application/xml"):
         raise ValueError(
             f"Nebius chat models take text and images; a {mime or 'binary'} DocumentBlock "
