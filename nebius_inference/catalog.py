@@ -13,6 +13,7 @@ model that says how to set it. Both adapters apply this one rule (:func:`context
 
 from __future__ import annotations
 
+import difflib
 import threading
 import weakref
 from collections.abc import Iterable, Mapping
@@ -184,6 +185,13 @@ class Catalog:
         """The listed models (the table's when nothing was read), of one kind if given."""
         pool = self._listed.values() if self.refreshed else KNOWN_MODELS.values()
         return [m for m in pool if kind is None or m.kind == kind]
+
+    def closest(self, model: str, n: int = 3) -> list[str]:
+        """The ids most like ``model`` (case-insensitive), best first: for a "did you mean"
+        hint when the API does not know a model."""
+        ids = {m.id.lower(): m.id for m in self.models()}
+        found = difflib.get_close_matches(model.lower(), list(ids), n=n, cutoff=0.4)
+        return [ids[key] for key in found]
 
     def first(self, kind: ModelKind) -> str | None:
         """The id of the first model of ``kind``, or ``None``."""

@@ -223,3 +223,11 @@ def test_no_retired_model_in_the_docs_or_cookbook() -> None:
         texts[path.name] = path.read_text(encoding="utf-8")
     found = [(name, model) for name, text in texts.items() for model in RETIRED if model in text]
     assert found == []
+
+
+def test_closest_ids_for_a_misspelt_model() -> None:
+    listed = Catalog([Model(id=m) for m in KNOWN_MODELS])
+    assert listed.closest("qwen/qwen3-embedding-8b")[0] == "Qwen/Qwen3-Embedding-8B"
+    assert listed.closest("openai/gpt-oss-120")[0] == "openai/gpt-oss-120b"
+    assert Catalog().closest("Qwen/Qwen3-Reranker")[0] == DEFAULT_RERANK_MODEL
+    assert listed.closest("zzzzzz") == []
