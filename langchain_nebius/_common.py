@@ -26,7 +26,7 @@ from pydantic import (
 )
 from typing_extensions import Self
 
-from nebius_inference import AsyncNebiusClient, ConfigurationError, NebiusClient, Secret
+from nebius_inference import AsyncNebiusClient, ConfigurationError, NebiusClient
 from nebius_inference.settings import SETTINGS, ClientCache, ClientSettings
 
 __all__ = [
@@ -167,17 +167,7 @@ class NebiusClientMixin(BaseModel):
     def _settings(self) -> ClientSettings:
         if self.api_key is None:
             raise ConfigurationError(_MISSING_KEY)
-        return ClientSettings(
-            api_key=Secret(self.api_key.get_secret_value()),
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            stream_idle_timeout=self.stream_idle_timeout,
-            ai_project_id=self.ai_project_id,
-            default_headers=self.default_headers,
-            http_client=self.http_client,
-            async_http_client=self.http_async_client,
-        )
+        return ClientSettings.from_attributes(self, async_http_client=self.http_async_client)
 
     def _get_client(self) -> NebiusClient:
         """The sync client, built on first use."""

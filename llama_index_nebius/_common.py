@@ -22,7 +22,7 @@ from llama_index.core.bridge.pydantic import (
 )
 from typing_extensions import override
 
-from nebius_inference import AsyncNebiusClient, NebiusClient, Secret
+from nebius_inference import AsyncNebiusClient, NebiusClient
 from nebius_inference.settings import ALIASES, SETTINGS, ClientCache, ClientSettings
 
 __all__ = ["ClientPair", "LoopSemaphores", "NebiusConnection"]
@@ -105,16 +105,7 @@ class NebiusConnection(BaseModel):
         self._clients = ClientPair.build(settings, client, async_client)
 
     def _settings(self) -> ClientSettings:
-        key = self.api_key.get_secret_value() if self.api_key is not None else None
-        return ClientSettings(
-            api_key=Secret(key) if key is not None else None,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            stream_idle_timeout=self.stream_idle_timeout,
-            ai_project_id=self.ai_project_id,
-            default_headers=self.default_headers,
-        )
+        return ClientSettings.from_attributes(self, http_client=None, async_http_client=None)
 
     def _pair(self) -> ClientPair:
         if self._clients is None:  # e.g. after unpickling

@@ -81,6 +81,17 @@ class ClientSettings:
                 values[target] = value
         return cls(**values)
 
+    @classmethod
+    def from_attributes(cls, source: Any, **overrides: Any) -> ClientSettings:
+        """Settings read from ``source``'s attributes of the same names (a secret holder's
+        value through its ``get_secret_value()``); ``overrides`` win."""
+        values = {f.name: getattr(source, f.name, None) for f in fields(cls)}
+        values.update(overrides)
+        key = values["api_key"]
+        if key is not None and not isinstance(key, (str, Secret)):
+            values["api_key"] = Secret(key.get_secret_value())
+        return cls(**values)
+
     def _core(self) -> dict[str, Any]:
         key = self.api_key
         return {
