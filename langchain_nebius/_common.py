@@ -119,7 +119,8 @@ def build_model_kwargs(cls: type[BaseModel], values: Any) -> Any:
 class NebiusClientMixin(BaseModel):
     """Connection settings shared by every Nebius class (``nebius_inference.settings``), and
     the clients built from them. Copies and deep copies share the clients and your own
-    ``http_client``; an unpickled object builds new clients on first use."""
+    ``http_client``; a pickle carries no key and no client: the unpickled object reads
+    ``NEBIUS_API_KEY`` and builds new clients on first use."""
 
     # Validation errors must not echo the constructor arguments: they hold the key.
     # defer_build: the (large) validators are built on first construction, not at import.
@@ -165,8 +166,7 @@ class NebiusClientMixin(BaseModel):
         return self
 
     def _settings(self) -> ClientSettings:
-        if self.api_key is None:
-            raise ConfigurationError(_MISSING_KEY)
+        # After unpickling api_key is None: the core reads NEBIUS_API_KEY (or says to set it).
         return ClientSettings.from_attributes(self, async_http_client=self.http_async_client)
 
     def _get_client(self) -> NebiusClient:
@@ -176,6 +176,15 @@ class NebiusClientMixin(BaseModel):
     def _get_async_client(self) -> AsyncNebiusClient:
         """The async client, built on first use; it works across event loops."""
         return self._clients.async_(self._settings)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        """Pickled without the key, the headers and your HTTP clients: the unpickled object
+        reads ``NEBIUS_API_KEY`` from its environment and opens its own connections."""
+        state: dict[Any, Any] = super().__getstate__()
+        fields = dict(state["__dict__"])
+        fields.update(api_key=None, default_headers=None, http_client=None, http_async_client=None)
+        state["__dict__"] = fields
+        return state
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
         # The user's own HTTP clients are shared by copies, never duplicated.

@@ -131,9 +131,8 @@ class NebiusConnection(BaseModel):
         fields.update(api_key=None, default_headers=None)
         state["__dict__"] = fields
         private = state.get("__pydantic_private__") or {}
-        state["__pydantic_private__"] = {
-            k: v for k, v in private.items() if k != "_clients" and _picklable(v)
-        }
+        # The clients pickle as an empty cache: the copy builds its own on first use.
+        state["__pydantic_private__"] = {k: v for k, v in private.items() if _picklable(v)}
         return state
 
 

@@ -121,7 +121,9 @@ class NebiusImageToolSpec(BaseToolSpec):
         return f"{type(self).__name__}(model={self.model!r}, save_dir={self.save_dir!r})"
 
     def __reduce__(self) -> Any:
-        raise TypeError(f"{type(self).__name__} holds an API key and cannot be pickled.")
+        """Pickled without the key, the headers or the clients: the copy reads
+        ``NEBIUS_API_KEY`` and opens its own connections."""
+        return (_rebuild, (type(self), self.model, self.save_dir, self._settings.picklable()))
 
     # -- the tool ------------------------------------------------------------------------------
 
@@ -227,3 +229,9 @@ class NebiusImageToolSpec(BaseToolSpec):
                 block.path = save_image(self.save_dir, image, extension)
             blocks.append(block)
         return blocks
+
+
+def _rebuild(
+    cls: type[NebiusImageToolSpec], model: str | None, save_dir: Path | None, settings: Any
+) -> NebiusImageToolSpec:
+    return cls(model, save_dir=save_dir, **settings)

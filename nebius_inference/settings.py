@@ -92,6 +92,16 @@ class ClientSettings:
             values["api_key"] = Secret(key.get_secret_value())
         return cls(**values)
 
+    def picklable(self) -> dict[str, Any]:
+        """The settings a pickle may carry, as keyword arguments: never the key, the headers
+        (they may hold credentials) or the HTTP clients."""
+        secret = {"api_key", "default_headers", "http_client", "async_http_client"}
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in secret and getattr(self, f.name) is not None
+        }
+
     def _core(self) -> dict[str, Any]:
         key = self.api_key
         return {
