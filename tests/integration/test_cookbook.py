@@ -122,6 +122,11 @@ EXPECTED: dict[str, list[str]] = {
         r"^tool call: add\(\{'a': 2.5, 'b': 4\}\)\ntool result \(add\): 6.5\n"
         r"final answer: .*6.5",
     ],
+    "llamaindex_parallel_ingestion.py": [
+        r"^embedded \d+ nodes in 2 worker processes$",
+        r"^same embeddings as in this process: True$",
+        r"^best match: Note \d+: a short text about glaciers, number \d+\.$",
+    ],
     "llamaindex_rag.py": [
         r"^indexed 5 nodes from data/$",
         r"^question: How much does express shipping cost\?\nanswer: \S.+\n"
