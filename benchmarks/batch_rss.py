@@ -26,7 +26,7 @@ kind, size, base_url = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 folder = Path(tempfile.mkdtemp(prefix="batch-rss-"))
 if kind == "chat":
     requests = (
-        {"model": "meta-llama/Meta-Llama-3.1-8B-Instruct", "max_tokens": 8,
+        {"model": "Qwen/Qwen3-30B-A3B-Instruct-2507", "max_tokens": 8,
          "messages": [{"role": "user", "content": f"Summarise document {i} of the corpus."}]}
         for i in range(size)
     )

@@ -24,7 +24,7 @@ from typing import Any
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 API_KEY = "bench-not-a-real-key"
-CHAT_MODEL = "meta-llama/Llama-3.3-70B-Instruct"
+CHAT_MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 EMBEDDING_MODEL = "Qwen/Qwen3-Embedding-8B"
 DIMENSIONS = 1024
 PROMPT = "Hello, how are you?"

@@ -31,7 +31,7 @@ from functools import lru_cache
 
 __all__ = ["DIMENSIONS", "MODEL", "main", "serve"]
 
-MODEL = "meta-llama/Llama-3.3-70B-Instruct"
+MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 EMBEDDING_MODEL = "Qwen/Qwen3-Embedding-8B"
 DIMENSIONS = 1024
 DEFAULT_STREAM_CHUNKS = 20

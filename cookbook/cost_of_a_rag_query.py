@@ -26,8 +26,8 @@ from nebius_inference import NebiusClient
 from nebius_inference.testing import live_or_emulated
 
 DATA_DIR = Path(__file__).parent / "data"
-SEARCH_MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct"
-ANSWER_MODEL = "meta-llama/Llama-3.3-70B-Instruct"
+SEARCH_MODEL = "google/gemma-3-27b-it"
+ANSWER_MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 EMBED_MODEL = "Qwen/Qwen3-Embedding-8B"
 QUESTION = "Does the warranty cover damage from limescale?"
 

@@ -17,7 +17,7 @@ from langchain_nebius import ChatNebius
 from nebius_inference.testing import live_or_emulated
 
 # Pick a model that supports tool calling (client.list_models(verbose=True) lists features).
-MODEL = "meta-llama/Llama-3.3-70B-Instruct"
+MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 
 _FORECASTS = {"paris": "light rain, 14 °C", "tokyo": "sunny, 22 °C", "lima": "cloudy, 18 °C"}
 

@@ -21,7 +21,7 @@ from langchain_nebius import ChatNebius
 from langchain_nebius.batch import NebiusBatchItemError, batch_inference
 from nebius_inference.testing import Connection, live_or_emulated
 
-MODEL = "meta-llama/Llama-3.3-70B-Instruct"
+MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 
 PRODUCTS = ["espresso machine", "coffee grinder", "milk jug", "tamper", "descaler", "kettle"]
 STYLES = ["playful", "formal", "technical", "poetic", "minimal"]

@@ -19,16 +19,17 @@ from PIL import Image
 from langchain_nebius import NebiusImageGenerationTool
 from nebius_inference.testing import live_or_emulated
 
-IMAGE_MODEL = "black-forest-labs/flux-schnell"
-
 
 def main() -> None:
     # Images are saved in a fresh temporary folder; use e.g. save_dir="generated" to keep them.
     save_dir = Path(tempfile.mkdtemp(prefix="nebius-images-"))
-    tool = NebiusImageGenerationTool(model=IMAGE_MODEL, save_dir=str(save_dir))
+    # Without model=..., the tool uses the first image model the model listing names.
+    tool = NebiusImageGenerationTool(save_dir=str(save_dir))
 
     # 1. Invoked with plain arguments, a tool returns only the text meant for the model.
-    text = tool.invoke({"prompt": "a lighthouse on a cliff at dawn, watercolour", "seed": 7})
+    text = tool.invoke(
+        {"prompt": "a lighthouse on a cliff at dawn, watercolour", "seed": 7, "width": 512}
+    )
     print("tool text:", text)
 
     # 2. Invoked with a tool call (as an agent does), it returns a ToolMessage whose artifact

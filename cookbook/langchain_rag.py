@@ -25,7 +25,7 @@ from langchain_nebius import ChatNebius, NebiusEmbeddings, NebiusRerank
 from nebius_inference.testing import live_or_emulated
 
 DATA_DIR = Path(__file__).parent / "data"
-CHAT_MODEL = "meta-llama/Llama-3.3-70B-Instruct"
+CHAT_MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 EMBED_MODEL = "Qwen/Qwen3-Embedding-8B"
 RERANK_MODEL = "Qwen/Qwen3-Reranker-8B"
 

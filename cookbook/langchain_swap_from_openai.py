@@ -35,7 +35,7 @@ def main() -> None:
     # Before (with `from langchain_openai import ChatOpenAI`, reading OPENAI_API_KEY):
     #   llm = ChatOpenAI(model="gpt-4o-mini", temperature=0, max_tokens=200)
     # After (with `from langchain_nebius import ChatNebius`, reading NEBIUS_API_KEY):
-    llm = ChatNebius(model="meta-llama/Llama-3.3-70B-Instruct", temperature=0, max_tokens=200)
+    llm = ChatNebius(model="Qwen/Qwen3-235B-A22B-Instruct-2507", temperature=0, max_tokens=200)
 
     # invoke, with (role, content) tuples as ChatOpenAI accepts them
     reply = llm.invoke(

@@ -18,7 +18,7 @@ from llama_index_nebius import NebiusLLM
 from nebius_inference.testing import live_or_emulated
 
 # Pick a model that supports tool calling (llm.metadata.is_function_calling_model says so).
-MODEL = "meta-llama/Llama-3.3-70B-Instruct"
+MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 
 _STOCK = {"espresso machine": 3, "grinder": 0, "milk jug": 25}
 

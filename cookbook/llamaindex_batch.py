@@ -21,7 +21,7 @@ from llama_index_nebius.batch import (
 )
 from nebius_inference.testing import live_or_emulated
 
-MODEL = "meta-llama/Llama-3.3-70B-Instruct"
+MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 SYSTEM = "Classify the support ticket as billing, shipping or product. Answer with one word."
 ISSUES = ["was charged twice", "parcel never arrived", "grinder makes a noise", "need an invoice"]
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from llama_index_nebius import NebiusLLM
 from nebius_inference.testing import live_or_emulated
 
-MODEL = "meta-llama/Llama-3.3-70B-Instruct"
+MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 
 
 class Invoice(BaseModel):

@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw
 from llama_index_nebius import NebiusLLM
 from nebius_inference.testing import live_or_emulated
 
-VISION_MODEL = "Qwen/Qwen2.5-VL-72B-Instruct"
+VISION_MODEL = "google/gemma-3-27b-it"
 
 
 def draw_chart() -> Image.Image:

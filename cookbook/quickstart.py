@@ -12,7 +12,7 @@ import math
 from nebius_inference import NebiusClient
 from nebius_inference.testing import live_or_emulated
 
-CHAT_MODEL = "meta-llama/Llama-3.3-70B-Instruct"
+CHAT_MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 EMBED_MODEL = "Qwen/Qwen3-Embedding-8B"
 
 PASSAGES = [

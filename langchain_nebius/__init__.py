@@ -1,7 +1,6 @@
 """LangChain integration for the Nebius AI Studio / Token Factory API."""
 
-from nebius_inference import __version__
-from nebius_inference._extras import require_extra
+from nebius_inference import __version__, require_extra
 
 require_extra("langchain_nebius", "langchain", "langchain_core")
 

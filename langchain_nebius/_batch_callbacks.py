@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManager, CallbackManager
+from langchain_core.load import dumpd
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
 from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig
@@ -90,7 +91,7 @@ class BatchRunReporter:
         if not manager.handlers:
             return
         runs = manager.on_chat_model_start(
-            self._calls.chat._serialized, self._calls.messages, **self._start_arguments(params)
+            dumpd(self._calls.chat), self._calls.messages, **self._start_arguments(params)
         )
         for run, output in zip(runs, outputs, strict=True):
             if isinstance(output, BatchItemError):
@@ -106,7 +107,7 @@ class BatchRunReporter:
         if not manager.handlers:
             return
         runs = await manager.on_chat_model_start(
-            self._calls.chat._serialized, self._calls.messages, **self._start_arguments(params)
+            dumpd(self._calls.chat), self._calls.messages, **self._start_arguments(params)
         )
         for run, output in zip(runs, outputs, strict=True):
             if isinstance(output, BatchItemError):

@@ -16,7 +16,7 @@ from langchain_core.runnables import Runnable, RunnableBinding
 from nebius_inference.batch import embedding_requests
 from nebius_inference.types import ChatCompletion
 
-from ._convert import chat_result_from_completion
+from ._convert import chat_result_from_completion, input_to_messages
 from ._errors import NebiusResponseValidationError
 from .chat_models import ChatNebius
 from .embeddings import NebiusEmbeddings
@@ -75,7 +75,7 @@ class ChatCalls:
         if stop is not None:
             kwargs["stop"] = stop
         call_stop = kwargs.pop("stop", None)
-        messages = [chat._convert_input(item).to_messages() for item in inputs]
+        messages = [input_to_messages(item) for item in inputs]
         return cls(chat, call_stop, kwargs, messages)
 
     def bodies(self) -> list[dict[str, Any]]:

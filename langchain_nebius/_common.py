@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import inspect
 import math
-import threading
 import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -28,6 +27,7 @@ from pydantic import (
 from typing_extensions import Self
 
 from nebius_inference import AsyncNebiusClient, ConfigurationError, NebiusClient
+from nebius_inference.settings import SETTINGS, ClientCache, ClientSettings
 
 __all__ = [
     "NebiusClientMixin",
@@ -37,7 +37,6 @@ __all__ = [
     "stored_signature",
 ]
 
-DEFAULT_CHAT_MODEL = "meta-llama/Llama-3.3-70B-Instruct"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -69,27 +68,6 @@ _MISSING_KEY = (
     "No Nebius API key found. Set the NEBIUS_API_KEY environment variable or pass api_key=... "
     "(create a key in the Nebius Token Factory console)."
 )
-
-
-class _ClientCache:
-    """Holds the clients of one instance. A copy of the instance shares them; a deep copy or
-    an unpickled instance starts empty (clients hold a key and open connections)."""
-
-    __slots__ = ("__weakref__", "async_client", "lock", "sync_client")
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.sync_client: NebiusClient | None = None
-        self.async_client: AsyncNebiusClient | None = None
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _ClientCache:
-        return _ClientCache()
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_ClientCache, ())
-
-    def __repr__(self) -> str:
-        return "_ClientCache()"
 
 
 def accepted_names(cls: type[BaseModel]) -> set[str]:
@@ -139,7 +117,10 @@ def build_model_kwargs(cls: type[BaseModel], values: Any) -> Any:
 
 
 class NebiusClientMixin(BaseModel):
-    """Connection settings shared by every Nebius class, and the clients built from them."""
+    """Connection settings shared by every Nebius class (``nebius_inference.settings``), and
+    the clients built from them. Copies and deep copies share the clients and your own
+    ``http_client``; a pickle carries no key and no client: the unpickled object reads
+    ``NEBIUS_API_KEY`` and builds new clients on first use."""
 
     # Validation errors must not echo the constructor arguments: they hold the key.
     # defer_build: the (large) validators are built on first construction, not at import.
@@ -148,41 +129,35 @@ class NebiusClientMixin(BaseModel):
     api_key: SecretStr | None = Field(
         default_factory=secret_from_env("NEBIUS_API_KEY", default=None),
         validation_alias=AliasChoices("api_key", "nebius_api_key"),
+        description=SETTINGS["api_key"],
     )
-    """Nebius API key; defaults to the ``NEBIUS_API_KEY`` environment variable. Also accepted
-    as ``nebius_api_key``. Never read from ``OPENAI_API_KEY``."""
-
     base_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("base_url", "nebius_api_base")
+        default=None,
+        validation_alias=AliasChoices("base_url", "nebius_api_base", "api_base"),
+        description=SETTINGS["base_url"],
     )
-    """API base URL; defaults to ``NEBIUS_BASE_URL``, then ``NEBIUS_API_BASE``, then
-    ``https://api.tokenfactory.nebius.com/v1``. Also accepted as ``nebius_api_base``."""
-
     timeout: float | None = Field(
-        default=None, validation_alias=AliasChoices("timeout", "request_timeout")
+        default=None,
+        validation_alias=AliasChoices("timeout", "request_timeout"),
+        description=SETTINGS["timeout"],
     )
-    """Seconds for each connect/read/write (default 600)."""
+    max_retries: int | None = Field(default=None, description=SETTINGS["max_retries"])
+    default_headers: dict[str, str] | None = Field(
+        default=None, description=SETTINGS["default_headers"]
+    )
+    stream_idle_timeout: float | None = Field(
+        default=None, description=SETTINGS["stream_idle_timeout"]
+    )
+    ai_project_id: str | None = Field(default=None, description=SETTINGS["ai_project_id"])
+    http_client: Any = Field(default=None, exclude=True, description=SETTINGS["http_client"])
+    http_async_client: Any = Field(
+        default=None,
+        exclude=True,
+        validation_alias=AliasChoices("http_async_client", "async_http_client"),
+        description=SETTINGS["async_http_client"],
+    )
 
-    max_retries: int | None = None
-    """Retries of connection errors, timeouts, 408, 409, 429 and 5xx (default 2). Retries
-    happen in ``nebius_inference`` only; a stream is never retried once it has started."""
-
-    default_headers: dict[str, str] | None = None
-    """Headers sent with every request."""
-
-    stream_idle_timeout: float | None = None
-    """The longest silence allowed inside a stream, in seconds (default 300)."""
-
-    ai_project_id: str | None = None
-    """Sent as the ``ai_project_id`` query parameter (defaults to ``NEBIUS_AI_PROJECT_ID``)."""
-
-    http_client: Any = Field(default=None, exclude=True)
-    """Your own ``httpx.Client`` (proxies, custom TLS, mock transports); you own its lifetime."""
-
-    http_async_client: Any = Field(default=None, exclude=True)
-    """Your own ``httpx.AsyncClient``; you own its lifetime."""
-
-    _clients: _ClientCache = PrivateAttr(default_factory=_ClientCache)
+    _clients: ClientCache = PrivateAttr(default_factory=ClientCache)
 
     @model_validator(mode="after")
     def _check_nebius_api_key(self) -> Self:
@@ -190,39 +165,31 @@ class NebiusClientMixin(BaseModel):
             raise ConfigurationError(_MISSING_KEY)
         return self
 
-    def _client_options(self) -> dict[str, Any]:
-        if self.api_key is None:
-            raise ConfigurationError(_MISSING_KEY)
-        return {
-            "api_key": self.api_key.get_secret_value(),
-            "base_url": self.base_url,
-            "timeout": self.timeout,
-            "max_retries": self.max_retries,
-            "default_headers": self.default_headers,
-            "ai_project_id": self.ai_project_id,
-            "stream_idle_timeout": self.stream_idle_timeout,
-        }
+    def _settings(self) -> ClientSettings:
+        # After unpickling api_key is None: the core reads NEBIUS_API_KEY (or says to set it).
+        return ClientSettings.from_attributes(self, async_http_client=self.http_async_client)
 
     def _get_client(self) -> NebiusClient:
         """The sync client, built on first use."""
-        cache = self._clients
-        if cache.sync_client is None:
-            with cache.lock:
-                if cache.sync_client is None:
-                    # The client closes its own pool when it is garbage-collected.
-                    cache.sync_client = NebiusClient(
-                        **self._client_options(), http_client=self.http_client
-                    )
-        return cache.sync_client
+        return self._clients.sync(self._settings)
 
     def _get_async_client(self) -> AsyncNebiusClient:
         """The async client, built on first use; it works across event loops."""
-        cache = self._clients
-        if cache.async_client is None:
-            with cache.lock:
-                if cache.async_client is None:
-                    cache.async_client = AsyncNebiusClient(
-                        **self._client_options(),
-                        http_client=self.http_async_client,
-                    )
-        return cache.async_client
+        return self._clients.async_(self._settings)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        """Pickled without the key, the headers and your HTTP clients: the unpickled object
+        reads ``NEBIUS_API_KEY`` from its environment and opens its own connections."""
+        state: dict[Any, Any] = super().__getstate__()
+        fields = dict(state["__dict__"])
+        fields.update(api_key=None, default_headers=None, http_client=None, http_async_client=None)
+        state["__dict__"] = fields
+        return state
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        # The user's own HTTP clients are shared by copies, never duplicated.
+        memo = {} if memo is None else memo
+        for shared in (self.http_client, self.http_async_client):
+            if shared is not None:
+                memo[id(shared)] = shared
+        return super().__deepcopy__(memo)

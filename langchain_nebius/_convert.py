@@ -11,9 +11,7 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, cast
 
 from langchain_core.messages import (
@@ -31,6 +29,7 @@ from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, Us
 from langchain_core.messages.block_translators.openai import convert_to_openai_data_block
 from langchain_core.messages.content import is_data_content_block
 from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
+from langchain_core.messages.utils import convert_to_messages
 from langchain_core.outputs import (
     ChatGeneration,
     ChatGenerationChunk,
@@ -38,14 +37,15 @@ from langchain_core.outputs import (
     Generation,
     GenerationChunk,
 )
+from langchain_core.prompt_values import PromptValue
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
+from nebius_inference.accumulate import StreamAccumulator, ToolCallPiece
 from nebius_inference.types import (
     ChatCompletion,
     ChatCompletionChunk,
     ChatCompletionMessage,
     Completion,
-    ToolCallDelta,
     Usage,
 )
 from nebius_inference.types import ToolCall as ApiToolCall
@@ -230,6 +230,21 @@ def messages_to_dicts(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
     return [message_to_dict(m) for m in messages]
 
 
+def input_to_messages(value: Any) -> list[BaseMessage]:
+    """The messages of one chat model input (a prompt value, a string or a message list), as
+    ``BaseChatModel`` reads it, with public langchain-core functions only."""
+    if isinstance(value, PromptValue):
+        return value.to_messages()
+    if isinstance(value, str):
+        return [HumanMessage(content=value)]
+    if isinstance(value, Sequence):
+        return convert_to_messages(value)
+    raise TypeError(
+        f"Invalid input type {type(value).__name__}: pass a prompt value, a string or a list "
+        "of messages."
+    )
+
+
 def format_tool(tool: Any, *, strict: bool | None = None) -> dict[str, Any]:
     """Any LangChain tool form (BaseTool, function, pydantic model, TypedDict, JSON schema,
     OpenAI tool dict) as a ``tools`` entry."""
@@ -381,13 +396,6 @@ def chat_result_from_completion(
     return ChatResult(generations=generations, llm_output=llm_output)
 
 
-@dataclass
-class _ToolSlot:
-    index: int
-    id: str
-    name: str | None = None
-
-
 _USAGE_FIELDS = ("input", "output", "total", "reasoning", "cache_read")
 
 
@@ -406,9 +414,10 @@ class ChatChunkConverter:
 
     It keeps what LangChain's chunk merging needs to add up right:
 
-    * each tool call gets its own index and id once (some providers repeat the id and name in
-      every chunk; merged, they would be glued together), and a generated id when the provider
-      sends none;
+    * tool calls are assembled by the core's ``StreamAccumulator`` (one rule for ids and
+      indexes, shared with LlamaIndex): each call gets its own index and its id once (some
+      providers repeat the id and name in every chunk; merged, they would be glued
+      together), and a generated id when the provider sends none;
     * usage is emitted as increments, so a provider that repeats the running usage in several
       chunks is not counted twice, and only one chunk carries the input tokens;
     * ``model_name``, ``id``, ``system_fingerprint`` and the headers are set on one chunk only.
@@ -417,8 +426,7 @@ class ChatChunkConverter:
     def __init__(self, *, model: str, headers: Mapping[str, str] | None = None) -> None:
         self._model = model
         self._headers = headers_to_dict(headers) if headers is not None else None
-        self._slots: dict[int, _ToolSlot] = {}
-        self._next_index = 0
+        self._accumulator = StreamAccumulator()
         self._usage_sent: dict[str, int | None] = dict.fromkeys(_USAGE_FIELDS)
         self._metadata_sent = False
 
@@ -444,26 +452,17 @@ class ChatChunkConverter:
             metadata["output_token_details"] = OutputTokenDetails(reasoning=diff["reasoning"])
         return metadata
 
-    def _tool_call_chunks(self, deltas: Sequence[ToolCallDelta]) -> list[Any]:
-        chunks = []
-        for delta in deltas:
-            slot = self._slots.get(delta.index)
-            name = delta.function.name if delta.function else None
-            args = delta.function.arguments if delta.function else None
-            emit_id: str | None = None
-            if slot is None or (delta.id and delta.id != slot.id):
-                slot = _ToolSlot(
-                    index=self._next_index, id=delta.id or f"call_{uuid.uuid4().hex[:24]}"
-                )
-                self._next_index += 1
-                self._slots[delta.index] = slot
-                emit_id = slot.id
-            emit_name: str | None = None
-            if name and name != slot.name:
-                slot.name = name if slot.name is None else slot.name + name
-                emit_name = name
-            chunks.append(tool_call_chunk(name=emit_name, args=args, id=emit_id, index=slot.index))
-        return chunks
+    @staticmethod
+    def _tool_call_chunks(pieces: Sequence[ToolCallPiece]) -> list[Any]:
+        return [
+            tool_call_chunk(
+                name=piece.name,
+                args=piece.arguments or None,
+                id=piece.id if piece.started else None,
+                index=piece.position,
+            )
+            for piece in pieces
+        ]
 
     def _metadata(self, chunk: ChatCompletionChunk) -> dict[str, Any]:
         self._metadata_sent = True
@@ -478,6 +477,7 @@ class ChatChunkConverter:
 
     def convert(self, chunk: ChatCompletionChunk) -> ChatGenerationChunk | None:
         """The LangChain chunk for one API chunk, or None when it carries nothing."""
+        step = self._accumulator.add(chunk)
         usage = self._usage_increment(chunk.usage) if chunk.usage is not None else None
         response_metadata: dict[str, Any] = {"model_provider": PROVIDER}
         if self._headers is not None:
@@ -503,7 +503,7 @@ class ChatChunkConverter:
         message = AIMessageChunk(
             content=delta.content or "",
             additional_kwargs=additional,
-            tool_call_chunks=self._tool_call_chunks(delta.tool_calls or []),
+            tool_call_chunks=self._tool_call_chunks(step.tool_calls),
             usage_metadata=usage,
             response_metadata=response_metadata,
         )

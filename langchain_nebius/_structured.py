@@ -45,7 +45,7 @@ from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel
 from typing_extensions import override
 
-from nebius_inference._reasoning import split_think_block
+from nebius_inference import split_think_block
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel, LanguageModelInput

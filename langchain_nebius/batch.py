@@ -13,7 +13,7 @@ Example::
     from langchain_nebius import ChatNebius
     from langchain_nebius.batch import batch_inference
 
-    llm = ChatNebius(model="meta-llama/Llama-3.3-70B-Instruct", max_tokens=64)
+    llm = ChatNebius(model="Qwen/Qwen3-235B-A22B-Instruct-2507", max_tokens=64)
     replies = batch_inference(llm, ["What is 2+2?", "Name a prime."], progress_bar=True)
     tools = batch_inference(llm.bind_tools([get_weather], tool_choice="get_weather"), prompts)
 

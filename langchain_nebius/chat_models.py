@@ -16,11 +16,18 @@ from langchain_core.tools import BaseTool
 from pydantic import AliasChoices, ConfigDict, Field, model_validator
 from typing_extensions import Self, override
 
+from nebius_inference.catalog import (
+    DEFAULT_CHAT_MODEL,
+    ModelFacts,
+    amodel_catalog,
+    context_window,
+    lookup,
+    model_catalog,
+)
 from nebius_inference.types import ChatCompletion
 
 from ._common import (
     CHARS_PER_TOKEN,
-    DEFAULT_CHAT_MODEL,
     NebiusClientMixin,
     build_model_kwargs,
     count_text_tokens,
@@ -47,36 +54,34 @@ _NOT_BODY = (
     "structured_output_format",
 )
 
-# A few current Nebius models (the catalogue changes: see client.list_models(verbose=True)).
 # structured_output is False although with_structured_output works natively (guided_json):
 # the API's guided decoding shapes the whole reply, so it cannot be combined with tool calls in
 # one turn, and LangChain agents read this flag as "native structured output alongside tools".
 # With False, create_agent(response_format=...) uses tool-based structured output, which works.
-_BASE_PROFILE = ModelProfile(
-    text_inputs=True,
-    text_outputs=True,
-    tool_calling=True,
-    tool_choice=True,
-    tool_call_streaming=True,
-    structured_output=False,
-)
-_PROFILES: dict[str, ModelProfile] = {
-    "meta-llama/Llama-3.3-70B-Instruct": ModelProfile(max_input_tokens=131072),
-    "meta-llama/Meta-Llama-3.1-8B-Instruct": ModelProfile(max_input_tokens=131072),
-    "Qwen/Qwen3-235B-A22B-Instruct-2507": ModelProfile(max_input_tokens=262144),
-    "Qwen/Qwen3-235B-A22B-Thinking-2507": ModelProfile(
-        max_input_tokens=262144, reasoning_output=True
-    ),
-    "deepseek-ai/DeepSeek-R1-0528": ModelProfile(max_input_tokens=163840, reasoning_output=True),
-    "openai/gpt-oss-120b": ModelProfile(
-        max_input_tokens=131072,
-        reasoning_output=True,
-        reasoning_effort_levels=["low", "medium", "high"],
-    ),
-    "Qwen/Qwen2.5-VL-72B-Instruct": ModelProfile(
-        max_input_tokens=32000, image_inputs=True, image_url_inputs=True
-    ),
-}
+_HOW_TO_SET = "ChatNebius(profile={'max_input_tokens': ...}) or llm.refresh_profile()"
+
+
+def profile_from_facts(model: str, facts: ModelFacts | None) -> ModelProfile:
+    """The LangChain profile of ``model`` from the core's catalogue facts (an unknown model
+    gets only the conservative context window)."""
+    window = context_window(model, facts, how_to_set=_HOW_TO_SET)
+    if facts is None:
+        return ModelProfile(text_inputs=True, text_outputs=True, max_input_tokens=window)
+    profile = ModelProfile(
+        text_inputs=True,
+        text_outputs=True,
+        max_input_tokens=window,
+        tool_calling=facts.tools,
+        tool_choice=facts.tools,
+        tool_call_streaming=facts.tools,
+        structured_output=False,
+        reasoning_output=facts.reasoning,
+        image_inputs=facts.vision,
+        image_url_inputs=facts.vision,
+    )
+    if facts.max_output is not None:
+        profile["max_output_tokens"] = facts.max_output
+    return profile
 
 
 class ChatNebius(NebiusClientMixin, BaseChatModel):
@@ -91,11 +96,13 @@ class ChatNebius(NebiusClientMixin, BaseChatModel):
 
             from langchain_nebius import ChatNebius
 
-            llm = ChatNebius(model="meta-llama/Llama-3.3-70B-Instruct", temperature=0)
+            llm = ChatNebius(model="Qwen/Qwen3-235B-A22B-Instruct-2507", temperature=0)
             llm.invoke("Hello!")
 
-    Set ``model`` yourself: the default (``meta-llama/Llama-3.3-70B-Instruct``) is only a
-    current model at the time of writing, and the Nebius catalogue changes.
+    Set ``model`` yourself: the default (``nebius_inference.catalog.DEFAULT_CHAT_MODEL``) is
+    only a current model at the time of writing, and the Nebius catalogue changes.
+    ``profile`` comes from the core's model table; ``refresh_profile()`` reads the verbose
+    model listing instead.
 
     * Key: ``api_key`` (or ``nebius_api_key``), else ``NEBIUS_API_KEY``.
     * Base URL: ``base_url`` (or ``nebius_api_base``), else ``NEBIUS_BASE_URL`` /
@@ -117,7 +124,7 @@ class ChatNebius(NebiusClientMixin, BaseChatModel):
     )
 
     model_name: str = Field(default=DEFAULT_CHAT_MODEL, alias="model")
-    """Model id, e.g. ``meta-llama/Llama-3.3-70B-Instruct`` (case-sensitive)."""
+    """Model id, e.g. ``Qwen/Qwen3-235B-A22B-Instruct-2507`` (case-sensitive)."""
     temperature: float | None = None
     max_tokens: int | None = Field(
         default=None, validation_alias=AliasChoices("max_tokens", "max_completion_tokens")
@@ -212,10 +219,19 @@ class ChatNebius(NebiusClientMixin, BaseChatModel):
 
     @override
     def _resolve_model_profile(self) -> ModelProfile | None:
-        known = _PROFILES.get(self.model_name.removesuffix("-fast"))
-        if known is None:
-            return None
-        return ModelProfile(**_BASE_PROFILE, **known)
+        return profile_from_facts(self.model_name, lookup(self.model_name))
+
+    def refresh_profile(self) -> ModelProfile:
+        """Set ``profile`` from the verbose model listing (read once per client, cached)."""
+        facts = model_catalog(self._get_client()).facts(self.model_name)
+        self.profile = profile_from_facts(self.model_name, facts)
+        return self.profile
+
+    async def arefresh_profile(self) -> ModelProfile:
+        """The async twin of :meth:`refresh_profile`."""
+        facts = (await amodel_catalog(self._get_async_client())).facts(self.model_name)
+        self.profile = profile_from_facts(self.model_name, facts)
+        return self.profile
 
     @property
     def _default_params(self) -> dict[str, Any]:
@@ -251,11 +267,9 @@ class ChatNebius(NebiusClientMixin, BaseChatModel):
     def _get_invocation_params(
         self, stop: list[str] | None = None, **kwargs: Any
     ) -> dict[str, Any]:
-        return {
-            **super()._get_invocation_params(stop=stop),
-            **self._default_params,
-            **kwargs,
-        }
+        # What langchain-core's own version returns (asdict() and the stop words), with the
+        # body fields on top; computed from public methods only.
+        return {**self.asdict(), "stop": stop, **self._default_params, **kwargs}
 
     @override
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:

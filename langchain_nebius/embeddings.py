@@ -8,6 +8,8 @@ from langchain_core.embeddings import Embeddings
 from pydantic import AliasChoices, ConfigDict, Field
 from typing_extensions import override
 
+from nebius_inference.catalog import DEFAULT_EMBEDDING_MODEL
+
 from ._common import NebiusClientMixin
 from ._errors import translate_errors
 
@@ -43,7 +45,7 @@ class NebiusEmbeddings(NebiusClientMixin, Embeddings):
     )
 
     model: str = Field(
-        default="Qwen/Qwen3-Embedding-8B", validation_alias=AliasChoices("model", "model_name")
+        default=DEFAULT_EMBEDDING_MODEL, validation_alias=AliasChoices("model", "model_name")
     )
     """Embedding model id (``Qwen/Qwen3-Embedding-8B`` and ``BAAI/bge-en-icl`` give 4096
     dimensions)."""

@@ -11,10 +11,10 @@ from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 from pydantic import AliasChoices, ConfigDict, Field, model_validator
 from typing_extensions import override
 
+from nebius_inference.catalog import DEFAULT_CHAT_MODEL
 from nebius_inference.types import Completion, Usage
 
 from ._common import (
-    DEFAULT_CHAT_MODEL,
     NebiusClientMixin,
     build_model_kwargs,
     count_text_tokens,
@@ -43,7 +43,7 @@ class NebiusLLM(NebiusClientMixin, BaseLLM):
 
             from langchain_nebius import NebiusLLM
 
-            llm = NebiusLLM(model="meta-llama/Llama-3.3-70B-Instruct", max_tokens=64)
+            llm = NebiusLLM(model="Qwen/Qwen3-235B-A22B-Instruct-2507", max_tokens=64)
             llm.invoke("The capital of France is")
 
     Several prompts (``batch``/``generate``) go in one request per ``batch_size`` prompts. Usage

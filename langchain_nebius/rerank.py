@@ -11,6 +11,7 @@ from langchain_core.documents.compressor import BaseDocumentCompressor
 from pydantic import ConfigDict, Field
 from typing_extensions import override
 
+from nebius_inference.catalog import DEFAULT_RERANK_MODEL
 from nebius_inference.types import RerankResponse
 
 from ._common import NebiusClientMixin
@@ -39,7 +40,7 @@ class NebiusRerank(NebiusClientMixin, BaseDocumentCompressor):
         hide_input_in_errors=True, populate_by_name=True, protected_namespaces=()
     )
 
-    model: str = "Qwen/Qwen3-Reranker-8B"
+    model: str = DEFAULT_RERANK_MODEL
     """Reranker model id."""
     top_n: int | None = Field(default=3, ge=1)
     """How many documents to keep (``None`` keeps them all, reordered)."""

@@ -44,7 +44,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.tools import BaseTool, InjectedToolArg, tool
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
-from typing_extensions import override
+from typing_extensions import Self, override
 
 from .embeddings import NebiusEmbeddings
 
@@ -105,6 +105,24 @@ class NebiusRetriever(BaseRetriever):
     _vectors: list[list[float]] = PrivateAttr(default_factory=list)
     _embedded: list[Document] | None = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        """Pickled without its lock (the copy gets a new one); the embeddings pickle by their
+        own rule (no key, no client)."""
+        state: dict[Any, Any] = super().__getstate__()
+        private = dict(state.get("__pydantic_private__") or {})
+        private.pop("_lock", None)
+        state["__pydantic_private__"] = private
+        return state
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        super().__setstate__(state)
+        self._lock = threading.Lock()
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        memo = {} if memo is None else memo
+        memo[id(self._lock)] = threading.Lock()  # a deep copy gets a lock of its own
+        return super().__deepcopy__(memo)
 
     @model_validator(mode="before")
     @classmethod

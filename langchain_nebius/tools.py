@@ -7,9 +7,6 @@ too, where the official package has them.
 from __future__ import annotations
 
 import asyncio
-import re
-import uuid
-from pathlib import Path
 from typing import Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
@@ -17,6 +14,20 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict, override
 
+from nebius_inference.images import (
+    DEFAULT_IMAGE_SIZE,
+    MAX_PROMPT_CHARS,
+    MAX_SIDE,
+    MAX_STEPS,
+    MIME_TYPES,
+    MIN_SIDE,
+    ImageFormat,
+    aresolve_image_model,
+    decode_images,
+    image_request,
+    resolve_image_model,
+    save_image,
+)
 from nebius_inference.types import ImagesResponse
 
 from ._common import NebiusClientMixin
@@ -32,22 +43,25 @@ __all__ = [
     "nebius_search",
 ]
 
-ImageFormat = Literal["png", "jpg", "webp"]
-_MIME_TYPES: dict[str, str] = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
-
 
 class ImageGenerationInput(BaseModel):
     """The arguments the model fills in. Bounds follow the API, so bad values fail before any
     request is sent."""
 
-    prompt: str = Field(min_length=1, max_length=2000, description="What the image shows.")
-    negative_prompt: str | None = Field(
-        default=None, max_length=2000, description="What the image must not show."
+    prompt: str = Field(
+        min_length=1, max_length=MAX_PROMPT_CHARS, description="What the image shows."
     )
-    width: int = Field(default=512, ge=64, le=2048, description="Width in pixels (64-2048).")
-    height: int = Field(default=512, ge=64, le=2048, description="Height in pixels (64-2048).")
+    negative_prompt: str | None = Field(
+        default=None, max_length=MAX_PROMPT_CHARS, description="What the image must not show."
+    )
+    width: int = Field(
+        default=DEFAULT_IMAGE_SIZE, ge=MIN_SIDE, le=MAX_SIDE, description="Width in pixels."
+    )
+    height: int = Field(
+        default=DEFAULT_IMAGE_SIZE, ge=MIN_SIDE, le=MAX_SIDE, description="Height in pixels."
+    )
     num_inference_steps: int | None = Field(
-        default=None, ge=1, le=80, description="Denoising steps (1-80); more is slower."
+        default=None, ge=1, le=MAX_STEPS, description="Denoising steps; more is slower."
     )
     seed: int | None = Field(
         default=None, ge=-1, description="Seed for a reproducible image (-1: random)."
@@ -72,7 +86,7 @@ class ImageArtifact(TypedDict):
 
 
 class NebiusImageGenerationTool(NebiusClientMixin, BaseTool):
-    """Generate an image from a text prompt with a Nebius image model (FLUX and others).
+    """Generate an image from a text prompt with a Nebius image model.
 
     The tool answers with a short text for the model and the image as an artifact
     (``response_format="content_and_artifact"``): an :class:`ImageArtifact` dict with the
@@ -107,54 +121,44 @@ class NebiusImageGenerationTool(NebiusClientMixin, BaseTool):
     args_schema: type[BaseModel] = ImageGenerationInput
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
 
-    model: str = "black-forest-labs/flux-schnell"
-    """Image model id."""
+    model: str | None = None
+    """Image model id; by default the first image model the model listing names (read once
+    per client)."""
     save_dir: str | None = None
     """When set, each image is also written to this folder (created if needed)."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Other body fields for every request (``guidance_scale``, ``loras``...)."""
 
-    def _params(self, args: ImageGenerationInput) -> dict[str, Any]:
-        params: dict[str, Any] = {
-            "model": self.model,
-            "prompt": args.prompt,
-            "width": args.width,
-            "height": args.height,
-            "response_extension": args.format,
-            "response_format": "b64_json",
-            **self.model_kwargs,
-        }
-        optional = {
-            "negative_prompt": args.negative_prompt,
-            "num_inference_steps": args.num_inference_steps,
-            "seed": args.seed,
-        }
-        params.update({k: v for k, v in optional.items() if v is not None})
-        return params
-
-    def _target(self, reply: ImagesResponse, args: ImageGenerationInput) -> Path | None:
-        if self.save_dir is None:
-            return None
-        stem = re.sub(r"[^A-Za-z0-9_-]+", "-", reply.id or "")[:40].strip("-")
-        name = f"nebius-{stem or uuid.uuid4().hex[:12]}-{uuid.uuid4().hex[:6]}.{args.format}"
-        return Path(self.save_dir) / name
-
-    @staticmethod
-    def _save(path: Path, data: bytes) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+    def _body(self, model: str, args: ImageGenerationInput) -> dict[str, Any]:
+        return image_request(
+            model,
+            args.prompt,
+            width=args.width,
+            height=args.height,
+            image_format=args.format,
+            negative_prompt=args.negative_prompt,
+            num_inference_steps=args.num_inference_steps,
+            seed=args.seed,
+            extra=self.model_kwargs,
+        )
 
     def _answer(
-        self, args: ImageGenerationInput, data: bytes, path: Path | None
+        self, args: ImageGenerationInput, model: str, reply: ImagesResponse
     ) -> tuple[str, ImageArtifact]:
+        data = decode_images(reply)[0]
+        if not isinstance(data, bytes):
+            raise ValueError("The API answered with a URL; the tool asks for base64 images.")
+        path = None
+        if self.save_dir is not None:
+            path = save_image(self.save_dir, data, args.format, stem=reply.id)
         artifact = ImageArtifact(
             data=data,
-            mime_type=_MIME_TYPES[args.format],
+            mime_type=MIME_TYPES[args.format],
             format=args.format,
             width=args.width,
             height=args.height,
             path=str(path) if path is not None else None,
-            model=self.model,
+            model=model,
             prompt=args.prompt,
             seed=args.seed,
         )
@@ -166,19 +170,13 @@ class NebiusImageGenerationTool(NebiusClientMixin, BaseTool):
             text += f" Saved to {path}."
         return text, artifact
 
-    @staticmethod
-    def _image_bytes(reply: ImagesResponse) -> bytes:
-        if not reply.data:
-            raise ValueError("The API returned no image; try again or change the prompt.")
-        return reply.data[0].decode()
-
     @override
     def _run(
         self,
         prompt: str,
         negative_prompt: str | None = None,
-        width: int = 512,
-        height: int = 512,
+        width: int = DEFAULT_IMAGE_SIZE,
+        height: int = DEFAULT_IMAGE_SIZE,
         num_inference_steps: int | None = None,
         seed: int | None = None,
         format: ImageFormat = "png",
@@ -193,21 +191,19 @@ class NebiusImageGenerationTool(NebiusClientMixin, BaseTool):
             seed=seed,
             format=format,
         )
+        client = self._get_client()
         with translate_errors():
-            reply = self._get_client().generate_images(self._params(args))
-        data = self._image_bytes(reply)
-        path = self._target(reply, args)
-        if path is not None:
-            self._save(path, data)
-        return self._answer(args, data, path)
+            model = resolve_image_model(client, self.model)
+            reply = client.generate_images(self._body(model, args))
+        return self._answer(args, model, reply)
 
     @override
     async def _arun(
         self,
         prompt: str,
         negative_prompt: str | None = None,
-        width: int = 512,
-        height: int = 512,
+        width: int = DEFAULT_IMAGE_SIZE,
+        height: int = DEFAULT_IMAGE_SIZE,
         num_inference_steps: int | None = None,
         seed: int | None = None,
         format: ImageFormat = "png",
@@ -222,10 +218,8 @@ class NebiusImageGenerationTool(NebiusClientMixin, BaseTool):
             seed=seed,
             format=format,
         )
+        client = self._get_async_client()
         with translate_errors():
-            reply = await self._get_async_client().generate_images(self._params(args))
-        data = self._image_bytes(reply)
-        path = self._target(reply, args)
-        if path is not None:
-            await asyncio.to_thread(self._save, path, data)
-        return self._answer(args, data, path)
+            model = await aresolve_image_model(client, self.model)
+            reply = await client.generate_images(self._body(model, args))
+        return await asyncio.to_thread(self._answer, args, model, reply)

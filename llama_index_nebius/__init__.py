@@ -2,15 +2,14 @@
 
 >>> from llama_index.core import Settings
 >>> from llama_index_nebius import NebiusEmbedding, NebiusLLM
->>> Settings.llm = NebiusLLM(model="meta-llama/Llama-3.3-70B-Instruct")  # reads NEBIUS_API_KEY
+>>> Settings.llm = NebiusLLM(model="Qwen/Qwen3-235B-A22B-Instruct-2507")  # reads NEBIUS_API_KEY
 >>> Settings.embed_model = NebiusEmbedding()
 
 ``NebiusImageToolSpec`` gives agents an image-generation tool and ``NebiusRerank`` reranks
 retrieved nodes.
 """
 
-from nebius_inference import __version__
-from nebius_inference._extras import require_extra
+from nebius_inference import __version__, require_extra
 
 require_extra("llama_index_nebius", "llama-index", "llama_index.core")
 

@@ -2,7 +2,7 @@
 
 The API key lives in a ``SecretStr`` field that is excluded from ``repr``, ``to_dict``,
 ``to_json`` and pickles: a serialized component reads ``NEBIUS_API_KEY`` again when it is
-rebuilt. Retries happen in one place only, the core client (``max_retries``).
+rebuilt. The settings and the copying rule are the core's (``nebius_inference.settings``).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import pickle
 import weakref
+from dataclasses import replace
 from typing import Any
 
 from llama_index.core.bridge.pydantic import (
@@ -21,50 +22,32 @@ from llama_index.core.bridge.pydantic import (
 )
 from typing_extensions import override
 
-from nebius_inference import AsyncNebiusClient, NebiusClient, Secret
+from nebius_inference import AsyncNebiusClient, NebiusClient
+from nebius_inference.settings import ALIASES, SETTINGS, ClientCache, ClientSettings
 
 __all__ = ["ClientPair", "LoopSemaphores", "NebiusConnection"]
 
-# Older Nebius and OpenAI-style spellings accepted on construction.
-_ALIASES = {
-    "api_base": "base_url",
-    "nebius_api_base": "base_url",
-    "nebius_api_key": "api_key",
-}
 
+class ClientPair(ClientCache):
+    """The sync and async core clients of a component (``nebius_inference.settings``'s
+    cache: shared by copies and deep copies, empty in a pickle)."""
 
-class ClientPair:
-    """The sync and async core clients of a component, shared by its copies."""
-
-    def __init__(self, sync: NebiusClient, async_: AsyncNebiusClient) -> None:
-        self.sync = sync
-        self.async_ = async_
+    __slots__ = ()
 
     @classmethod
     def build(
         cls,
-        settings: dict[str, Any],
+        settings: ClientSettings,
         client: NebiusClient | None = None,
         async_client: AsyncNebiusClient | None = None,
-        http_client: Any = None,
-        async_http_client: Any = None,
     ) -> ClientPair:
-        """Use the given clients, or build them from ``settings``. The core closes a pool
-        it built when its client is collected (sync) or its event loop closes (async)."""
-        if client is None:
-            client = NebiusClient(**settings, http_client=http_client)
-        if async_client is None:
-            async_client = AsyncNebiusClient(**settings, http_client=async_http_client)
-        return cls(client, async_client)
+        """Use the given clients, or build them from ``settings`` now (so a missing key fails
+        at construction; no I/O is done). The core closes a pool it built when its client is
+        collected (sync) or its event loop closes (async)."""
+        return cls(client or settings.client(), async_client or settings.async_client())
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> ClientPair:
-        return self  # connection pools are shared, never copied
-
-    def __reduce__(self) -> Any:
-        raise TypeError("Nebius clients hold the API key and are not pickled.")
-
-    def __repr__(self) -> str:
-        return f"ClientPair(base_url={self.sync.base_url!r})"
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ClientPair, ())
 
 
 class NebiusConnection(BaseModel):
@@ -72,38 +55,23 @@ class NebiusConnection(BaseModel):
 
     A component's constructor also takes ``http_client=`` / ``async_http_client=`` (``httpx``
     clients for proxies or custom TLS), or ready ``client=`` / ``async_client=`` core clients,
-    whose own settings then replace the connection fields.
+    whose own settings then replace the connection fields. Copies and deep copies share the
+    clients; an unpickled component builds new ones (reading ``NEBIUS_API_KEY`` again).
     """
 
     api_key: SecretStr | None = Field(
-        default=None,
-        exclude=True,
-        repr=False,
-        description="Nebius API key; defaults to the NEBIUS_API_KEY environment variable.",
+        default=None, exclude=True, repr=False, description=SETTINGS["api_key"]
     )
-    base_url: str | None = Field(
-        default=None,
-        description="API base URL; defaults to NEBIUS_BASE_URL, NEBIUS_API_BASE, then "
-        "https://api.tokenfactory.nebius.com/v1.",
-    )
-    timeout: float | None = Field(
-        default=None, gt=0, description="Seconds per request (the core's default when unset)."
-    )
-    max_retries: int = Field(
-        default=2,
-        ge=0,
-        description="Retries of connection errors, timeouts, 408, 409, 429 and 5xx, done by "
-        "the core client (the only retry layer).",
+    base_url: str | None = Field(default=None, description=SETTINGS["base_url"])
+    timeout: float | None = Field(default=None, gt=0, description=SETTINGS["timeout"])
+    max_retries: int | None = Field(default=None, ge=0, description=SETTINGS["max_retries"])
+    stream_idle_timeout: float | None = Field(
+        default=None, gt=0, description=SETTINGS["stream_idle_timeout"]
     )
     default_headers: dict[str, str] | None = Field(
-        default=None,
-        exclude=True,
-        repr=False,
-        description="Extra headers sent with every request.",
+        default=None, exclude=True, repr=False, description=SETTINGS["default_headers"]
     )
-    ai_project_id: str | None = Field(
-        default=None, description="Sent as the ai_project_id query parameter."
-    )
+    ai_project_id: str | None = Field(default=None, description=SETTINGS["ai_project_id"])
 
     _clients: ClientPair | None = PrivateAttr(default=None)
 
@@ -113,8 +81,8 @@ class NebiusConnection(BaseModel):
         if not isinstance(data, dict):
             return data
         data = dict(data)
-        for alias, name in _ALIASES.items():
-            if alias in data:
+        for alias, name in ALIASES.items():
+            if alias in data and name in cls.model_fields:
                 value = data.pop(alias)
                 if data.get(name) is None:
                     data[name] = value
@@ -131,35 +99,28 @@ class NebiusConnection(BaseModel):
 
         ``http_client`` / ``async_http_client`` are ``httpx`` clients handed to the core
         (proxies, custom TLS, mock transports)."""
-        self._clients = ClientPair.build(
-            self._client_kwargs(), client, async_client, http_client, async_http_client
+        settings = replace(
+            self._settings(), http_client=http_client, async_http_client=async_http_client
         )
+        self._clients = ClientPair.build(settings, client, async_client)
 
-    def _client_kwargs(self) -> dict[str, Any]:
-        key = self.api_key.get_secret_value() if self.api_key is not None else None
-        return {
-            "api_key": Secret(key) if key is not None else None,
-            "base_url": self.base_url,
-            "timeout": self.timeout,
-            "max_retries": self.max_retries,
-            "default_headers": self.default_headers,
-            "ai_project_id": self.ai_project_id,
-        }
+    def _settings(self) -> ClientSettings:
+        return ClientSettings.from_attributes(self, http_client=None, async_http_client=None)
 
     def _pair(self) -> ClientPair:
         if self._clients is None:  # e.g. after unpickling
-            self._clients = ClientPair.build(self._client_kwargs())
+            self._clients = ClientPair()
         return self._clients
 
     @property
     def client(self) -> NebiusClient:
         """The sync core client."""
-        return self._pair().sync
+        return self._pair().sync(self._settings)
 
     @property
     def async_client(self) -> AsyncNebiusClient:
         """The async core client (usable from any event loop)."""
-        return self._pair().async_
+        return self._pair().async_(self._settings)
 
     @override
     def __getstate__(self) -> dict[Any, Any]:
@@ -170,9 +131,8 @@ class NebiusConnection(BaseModel):
         fields.update(api_key=None, default_headers=None)
         state["__dict__"] = fields
         private = state.get("__pydantic_private__") or {}
-        state["__pydantic_private__"] = {
-            k: v for k, v in private.items() if k != "_clients" and _picklable(v)
-        }
+        # The clients pickle as an empty cache: the copy builds its own on first use.
+        state["__pydantic_private__"] = {k: v for k, v in private.items() if _picklable(v)}
         return state
 
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
+import mimetypes
 import re
-import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from llama_index.core.base.llms.types import (
@@ -37,13 +36,15 @@ from llama_index.core.bridge.pydantic import BaseModel, ValidationError
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 
-from nebius_inference._reasoning import split_think_block
+from nebius_inference import split_think_block
+from nebius_inference.accumulate import StreamAccumulator as CoreAccumulator
+from nebius_inference.accumulate import ToolCall as CoreToolCall
+from nebius_inference.accumulate import new_call_id
 from nebius_inference.types import (
     ChatCompletion,
     ChatCompletionChunk,
     ChatCompletionMessage,
     Logprobs,
-    ToolCallDelta,
     Usage,
 )
 
@@ -51,7 +52,6 @@ __all__ = [
     "CALL_OPTIONS",
     "StreamAccumulator",
     "StructuredOutputError",
-    "ToolCallAccumulator",
     "chat_response_from_completion",
     "extract_json",
     "image_to_part",
@@ -142,8 +142,26 @@ def _guess_image_mime(b64: str) -> str | None:
     return None
 
 
+def _document_mime(block: DocumentBlock) -> str:
+    """The block's MIME type: as given, else LlamaIndex's own guess (a private method, so
+    guarded), else a guess from its path, URL or title."""
+    if block.document_mimetype:
+        return block.document_mimetype
+    guess = getattr(block, "_guess_mimetype", None)
+    if callable(guess):
+        found = guess()
+        if isinstance(found, str) and found:
+            return found
+    for name in (block.path, block.url, block.title):
+        if name:
+            found = mimetypes.guess_type(str(name))[0]
+            if found:
+                return found
+    return ""
+
+
 def _document_text(block: DocumentBlock) -> str:
-    mime = block.document_mimetype or block._guess_mimetype() or ""
+    mime = _document_mime(block)
     if not mime.startswith("text/") and mime not in ("application/json", "application/xml"):
         raise ValueError(
             f"Nebius chat models take text and images; a {mime or 'binary'} DocumentBlock "
@@ -352,7 +370,7 @@ def chat_response_from_completion(completion: ChatCompletion) -> ChatResponse:
 
 
 def _new_call_id() -> str:
-    return f"call_{uuid.uuid4().hex[:24]}"
+    return new_call_id()
 
 
 # ------------------------------------------------------------------------------------------
@@ -360,142 +378,66 @@ def _new_call_id() -> str:
 # ------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _PartialCall:
-    id: str = ""
-    name: str = ""
-    arguments: str = ""
-
-
-class ToolCallAccumulator:
-    """Assembles streamed tool-call deltas into calls, by ``index``.
-
-    Every delta of every chunk is used (a chunk may carry several calls). The id and name
-    are taken once: a provider that repeats them in each delta does not get them doubled
-    (no ``"c1c1"``). Argument fragments are appended. A delta with a new id on an index whose
-    call is already complete starts a new call (providers that reuse index 0).
-    """
-
-    def __init__(self) -> None:
-        self._calls: list[_PartialCall] = []
-        self._slot: dict[int, int] = {}
-
-    def add(self, deltas: Sequence[ToolCallDelta] | None) -> None:
-        for delta in deltas or []:
-            function = delta.function
-            name = function.name if function is not None else None
-            arguments = function.arguments if function is not None else None
-            slot = self._slot.get(delta.index)
-            current = self._calls[slot] if slot is not None else None
-            starts_new = (
-                current is not None
-                and bool(delta.id)
-                and bool(current.id)
-                and delta.id != current.id
-                and bool(current.name)
-                and _complete_json(current.arguments)
-            )
-            if current is None or starts_new:
-                current = _PartialCall()
-                self._slot[delta.index] = len(self._calls)
-                self._calls.append(current)
-            if delta.id and not current.id:
-                current.id = delta.id
-            if name and name != current.name:
-                current.name = name if not current.name else current.name + name
-            if arguments:
-                current.arguments += arguments
-
-    def __bool__(self) -> bool:
-        return bool(self._calls)
-
-    def blocks(self, *, final: bool = False) -> list[ToolCallBlock]:
-        """The calls so far; ``final`` parses the arguments and fills in missing ids."""
-        out: list[ToolCallBlock] = []
-        for call in self._calls:
-            if final and not call.id:
-                call.id = _new_call_id()
-            out.append(
-                ToolCallBlock(
-                    tool_call_id=call.id or None,
-                    tool_name=call.name,
-                    tool_kwargs=_parse_arguments(call.arguments) if final else call.arguments,
-                )
-            )
-        return out
-
-    def dicts(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "id": call.id,
-                "type": "function",
-                "function": {"name": call.name, "arguments": call.arguments},
-            }
-            for call in self._calls
-        ]
-
-
-def _complete_json(text: str) -> bool:
-    try:
-        json.loads(text)
-    except ValueError:
-        return False
-    return True
-
-
-@dataclass
 class StreamAccumulator:
-    """Turns chunks into cumulative ``ChatResponse``s (what LlamaIndex streams expect).
+    """Turns chunks into cumulative ``ChatResponse``s (what LlamaIndex streams expect), over
+    the core's :class:`nebius_inference.accumulate.StreamAccumulator` (one rule for tool-call
+    ids and indexes, shared with LangChain).
 
     Each response carries the whole message so far (thinking, text, tool calls), the new text
     in ``delta``, the new reasoning in ``additional_kwargs["thinking_delta"]``, the chunk in
     ``raw``, and the token usage once the server sends it (the last chunk).
     """
 
-    content: str = ""
-    reasoning: str = ""
-    usage: Usage | None = None
-    finished: bool = False
-    tools: ToolCallAccumulator = field(default_factory=ToolCallAccumulator)
+    def __init__(self) -> None:
+        self.core = CoreAccumulator()
+        self.finished = False
+
+    @property
+    def tools(self) -> list[CoreToolCall]:
+        """The tool calls so far."""
+        return self.core.tool_calls
+
+    @property
+    def usage(self) -> Usage | None:
+        return self.core.usage
 
     def feed(self, chunk: ChatCompletionChunk) -> ChatResponse:
-        choice = next((c for c in chunk.choices if c.index == 0), None)
-        text_delta = ""
-        reasoning_delta = ""
-        logprobs = None
-        if choice is not None:
-            delta = choice.delta
-            text_delta = delta.content or ""
-            reasoning_delta = delta.reasoning_text or ""
-            self.content += text_delta
-            self.reasoning += reasoning_delta
-            self.tools.add(delta.tool_calls)
-            logprobs = logprobs_from_nebius(choice.logprobs)
-            if choice.finish_reason is not None:
-                self.finished = True
-        if chunk.usage is not None:
-            self.usage = chunk.usage
-        extra: dict[str, Any] = usage_kwargs(self.usage)
-        if reasoning_delta:
-            extra["thinking_delta"] = reasoning_delta
+        step = self.core.add(chunk)
+        if step.finish_reason is not None:
+            self.finished = True
+        extra: dict[str, Any] = usage_kwargs(self.core.usage)
+        if step.reasoning:
+            extra["thinking_delta"] = step.reasoning
         return ChatResponse(
             message=self.message(),
-            delta=text_delta,
+            delta=step.content,
             raw=chunk,
-            logprobs=logprobs,
+            logprobs=logprobs_from_nebius(step.logprobs),
             additional_kwargs=extra,
         )
 
     def message(self) -> ChatMessage:
         blocks: list[ContentBlock] = []
-        if self.reasoning:
-            reasoning_tokens = self.usage.reasoning if self.usage is not None else None
-            blocks.append(ThinkingBlock(content=self.reasoning, num_tokens=reasoning_tokens))
-        blocks.append(TextBlock(text=self.content))
+        core = self.core
+        if core.reasoning:
+            reasoning_tokens = core.usage.reasoning if core.usage is not None else None
+            blocks.append(ThinkingBlock(content=core.reasoning, num_tokens=reasoning_tokens))
+        blocks.append(TextBlock(text=core.content))
         extra: dict[str, Any] = {}
-        if self.tools:
-            blocks.extend(self.tools.blocks(final=self.finished))
-            extra["tool_calls"] = self.tools.dicts()
+        if core.tool_calls:
+            blocks.extend(
+                ToolCallBlock(
+                    tool_call_id=call.id,
+                    tool_name=call.name,
+                    tool_kwargs=_parse_arguments(call.arguments)
+                    if self.finished
+                    else call.arguments,
+                )
+                for call in core.tool_calls
+            )
+            extra["tool_calls"] = [
+                _tool_call_dict(call.id, call.name, call.arguments) for call in core.tool_calls
+            ]
         return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra)
 
 

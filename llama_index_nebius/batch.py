@@ -12,7 +12,7 @@ Example::
     from llama_index_nebius import NebiusLLM
     from llama_index_nebius.batch import batch_inference
 
-    llm = NebiusLLM(model="meta-llama/Llama-3.3-70B-Instruct", max_tokens=64)
+    llm = NebiusLLM(model="Qwen/Qwen3-235B-A22B-Instruct-2507", max_tokens=64)
     responses = batch_inference(llm, [[ChatMessage(role="user", content="Hi")], "Name a prime."])
     calls = batch_inference(llm, prompts, tools=[weather_tool], tool_required=True)
 

@@ -8,14 +8,14 @@ from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from typing_extensions import override
 
-from nebius_inference import AsyncNebiusClient, NebiusClient
+from nebius_inference import AsyncNebiusClient, NebiusClient, catalog
 
 from ._common import LoopSemaphores, NebiusConnection
 from ._convert import merge_body
 
 __all__ = ["DEFAULT_EMBEDDING_MODEL", "DEFAULT_EMBED_BATCH_SIZE", "NebiusEmbedding"]
 
-DEFAULT_EMBEDDING_MODEL = "Qwen/Qwen3-Embedding-8B"
+DEFAULT_EMBEDDING_MODEL = catalog.DEFAULT_EMBEDDING_MODEL
 DEFAULT_EMBED_BATCH_SIZE = 64
 DEFAULT_MAX_CONCURRENCY = 4
 

@@ -19,6 +19,7 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 from llama_index.core.bridge.pydantic import BaseModel, Field, PrivateAttr
+from llama_index.core.constants import DEFAULT_NUM_OUTPUTS
 from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
 from llama_index.core.instrumentation.events.llm import (
     LLMStructuredPredictEndEvent,
@@ -33,7 +34,14 @@ from llama_index.core.types import PydanticProgramMode
 from typing_extensions import Self, override
 
 from nebius_inference import AsyncNebiusClient, NebiusClient
-from nebius_inference.types import Model as ModelInfo
+from nebius_inference.catalog import (
+    DEFAULT_CHAT_MODEL,
+    ModelFacts,
+    amodel_catalog,
+    context_window,
+    lookup,
+    model_catalog,
+)
 
 from ._common import NebiusConnection
 from ._convert import (
@@ -48,7 +56,6 @@ from ._convert import (
     tool_selections,
     usage_kwargs,
 )
-from ._models import build_metadata
 from ._structured import NoToolCallError, structured_kwargs, with_schema_instruction
 
 if TYPE_CHECKING:
@@ -57,7 +64,8 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_MODEL", "NebiusLLM", "StructuredOutputError"]
 
-DEFAULT_MODEL = "meta-llama/Llama-3.3-70B-Instruct"
+DEFAULT_MODEL = DEFAULT_CHAT_MODEL
+_HOW_TO_SET = "NebiusLLM(context_window=...) or NebiusLLM(fetch_metadata=True)"
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -84,7 +92,7 @@ class NebiusLLM(NebiusConnection, FunctionCallingLLM):
     """Nebius AI Studio / Token Factory chat models for LlamaIndex.
 
     >>> from llama_index_nebius import NebiusLLM
-    >>> llm = NebiusLLM(model="meta-llama/Llama-3.3-70B-Instruct")  # reads NEBIUS_API_KEY
+    >>> llm = NebiusLLM(model="Qwen/Qwen3-235B-A22B-Instruct-2507")  # reads NEBIUS_API_KEY
     >>> llm.complete("Say hi").text
 
     Works with agents (``FunctionAgent``, ``AgentWorkflow``), structured output
@@ -93,9 +101,10 @@ class NebiusLLM(NebiusConnection, FunctionCallingLLM):
     models (``ThinkingBlock``). Token usage is in ``response.additional_kwargs`` and
     ``response.raw.usage``, streams included.
 
-    ``metadata`` comes from a table of known models; ``fetch_metadata=True`` (or
-    :meth:`from_model_listing`) reads the verbose model listing instead, and explicit
-    ``context_window`` / ``is_function_calling_model`` win over both. Per-call keyword
+    ``metadata`` comes from the core's model table (``nebius_inference.catalog``);
+    ``fetch_metadata=True`` (or :meth:`from_model_listing`) reads the verbose model listing
+    instead (once per client), and explicit ``context_window`` / ``is_function_calling_model``
+    win over both. A model neither knows gets a 3,900-token window and one warning. Per-call keyword
     arguments win over ``additional_kwargs``, which win over the fields; unknown ones
     (``top_k``, ``guided_regex``, ``chat_template_kwargs``...) are sent as they are.
     """
@@ -127,7 +136,7 @@ class NebiusLLM(NebiusConnection, FunctionCallingLLM):
         "the LLM is built (one GET /v1/models?verbose=true).",
     )
 
-    _model_info: ModelInfo | None = PrivateAttr(default=None)
+    _facts: ModelFacts | None = PrivateAttr(default=None)
 
     def __init__(
         self,
@@ -142,7 +151,7 @@ class NebiusLLM(NebiusConnection, FunctionCallingLLM):
         super().__init__(model=model, **kwargs)
         self._setup_clients(client, async_client, http_client, async_http_client)
         if self.fetch_metadata:
-            self.refresh_metadata()
+            self.refresh_metadata(refresh=False)
 
     @classmethod
     @override
@@ -156,33 +165,41 @@ class NebiusLLM(NebiusConnection, FunctionCallingLLM):
         """Build the LLM with metadata read from the verbose model listing."""
         return cls(model=model, fetch_metadata=True, **kwargs)
 
-    def refresh_metadata(self) -> ModelInfo | None:
-        """Read this model's entry from the verbose listing; ``None`` if it is not listed."""
-        return self._set_model_info(self.client.list_models(verbose=True).get(self.model))
+    def refresh_metadata(self, *, refresh: bool = True) -> ModelFacts | None:
+        """Read this model's facts from the verbose listing (``refresh=False``: the client's
+        cached listing when there is one); ``None`` if it is not listed."""
+        return self._set_facts(model_catalog(self.client, refresh=refresh).facts(self.model))
 
-    async def arefresh_metadata(self) -> ModelInfo | None:
+    async def arefresh_metadata(self, *, refresh: bool = True) -> ModelFacts | None:
         """Async twin of :meth:`refresh_metadata`."""
-        listing = await self.async_client.list_models(verbose=True)
-        return self._set_model_info(listing.get(self.model))
+        catalog = await amodel_catalog(self.async_client, refresh=refresh)
+        return self._set_facts(catalog.facts(self.model))
 
-    def _set_model_info(self, info: ModelInfo | None) -> ModelInfo | None:
-        if info is None:
+    def _set_facts(self, facts: ModelFacts | None) -> ModelFacts | None:
+        if facts is None or facts.source != "listing":
             logger.warning(
                 "Model %r is not in the model listing; using the built-in metadata.", self.model
             )
-        self._model_info = info
-        return info
+            return None
+        self._facts = facts
+        return facts
 
     @property
     @override
     def metadata(self) -> LLMMetadata:
-        return build_metadata(
-            self.model,
-            listing=self._model_info,
-            context_window=self.context_window,
-            is_function_calling_model=self.is_function_calling_model,
+        facts = self._facts or lookup(self.model)
+        calling = self.is_function_calling_model
+        if calling is None:
+            calling = facts.tools if facts is not None else True
+        return LLMMetadata(
+            context_window=context_window(
+                self.model, facts, explicit=self.context_window, how_to_set=_HOW_TO_SET
+            ),
+            num_output=self.max_tokens if self.max_tokens is not None else DEFAULT_NUM_OUTPUTS,
             is_chat_model=self.is_chat_model,
-            max_tokens=self.max_tokens,
+            is_function_calling_model=calling,
+            model_name=self.model,
+            system_role=MessageRole.SYSTEM,
         )
 
     # -- requests ------------------------------------------------------------------------------

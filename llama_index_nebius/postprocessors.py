@@ -12,14 +12,14 @@ from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
 from typing_extensions import override
 
-from nebius_inference import AsyncNebiusClient, NebiusClient
+from nebius_inference import AsyncNebiusClient, NebiusClient, catalog
 from nebius_inference.types import RerankResponse
 
 __all__ = ["DEFAULT_RERANK_MODEL", "NebiusRerank"]
 
 from ._common import NebiusConnection
 
-DEFAULT_RERANK_MODEL = "Qwen/Qwen3-Reranker-8B"
+DEFAULT_RERANK_MODEL = catalog.DEFAULT_RERANK_MODEL
 
 dispatcher = get_dispatcher(__name__)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import uuid
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,33 +14,49 @@ from llama_index.core.tools.tool_spec.base import SPEC_FUNCTION_TYPE, BaseToolSp
 from llama_index.core.tools.types import ToolMetadata
 from typing_extensions import override
 
-from nebius_inference import AsyncNebiusClient, NebiusClient, Secret
-from nebius_inference.types import ImagesResponse
+from nebius_inference import AsyncNebiusClient, NebiusClient
+from nebius_inference.images import (
+    DEFAULT_IMAGE_SIZE,
+    MAX_PROMPT_CHARS,
+    MAX_SIDE,
+    MAX_STEPS,
+    MIME_TYPES,
+    MIN_SIDE,
+    aresolve_image_model,
+    decode_images,
+    image_request,
+    normalize_format,
+    resolve_image_model,
+    save_image,
+)
+from nebius_inference.settings import ClientSettings
 
 from ._common import ClientPair
 
-__all__ = ["DEFAULT_IMAGE_MODEL", "GenerateImageArgs", "NebiusImageToolSpec"]
-
-DEFAULT_IMAGE_MODEL = "black-forest-labs/flux-schnell"
+__all__ = ["GenerateImageArgs", "NebiusImageToolSpec"]
 
 ImageFormat = Literal["png", "jpg", "jpeg", "webp"]
-_MIME = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
-_MIN_SIDE, _MAX_SIDE = 64, 2048
 
 
 class GenerateImageArgs(BaseModel):
     """The arguments an agent gives ``generate_image`` (with the API's limits)."""
 
     prompt: str = Field(
-        description="What the image should show, in detail.", min_length=1, max_length=2000
+        description="What the image should show, in detail.",
+        min_length=1,
+        max_length=MAX_PROMPT_CHARS,
     )
     negative_prompt: str | None = Field(
-        default=None, description="What the image should not show.", max_length=2000
+        default=None, description="What the image should not show.", max_length=MAX_PROMPT_CHARS
     )
-    width: int = Field(default=1024, ge=_MIN_SIDE, le=_MAX_SIDE, description="Width in pixels.")
-    height: int = Field(default=1024, ge=_MIN_SIDE, le=_MAX_SIDE, description="Height in pixels.")
+    width: int = Field(
+        default=DEFAULT_IMAGE_SIZE, ge=MIN_SIDE, le=MAX_SIDE, description="Width in pixels."
+    )
+    height: int = Field(
+        default=DEFAULT_IMAGE_SIZE, ge=MIN_SIDE, le=MAX_SIDE, description="Height in pixels."
+    )
     num_inference_steps: int | None = Field(
-        default=None, ge=1, le=80, description="Denoising steps (more is slower and finer)."
+        default=None, ge=1, le=MAX_STEPS, description="Denoising steps (more is slower, finer)."
     )
     seed: int | None = Field(
         default=None, ge=-1, description="Fix it to make the result reproducible."
@@ -56,7 +71,8 @@ _TOOL_DESCRIPTION = (
 
 
 class NebiusImageToolSpec(BaseToolSpec):
-    """Generate images with a Nebius text-to-image model (default ``flux-schnell``).
+    """Generate images with a Nebius text-to-image model (by default the first image model
+    the model listing names, read once per client).
 
     >>> from llama_index.core.agent.workflow import FunctionAgent
     >>> tools = NebiusImageToolSpec().to_tool_list()
@@ -73,41 +89,41 @@ class NebiusImageToolSpec(BaseToolSpec):
 
     def __init__(
         self,
-        model: str = DEFAULT_IMAGE_MODEL,
+        model: str | None = None,
         *,
-        api_key: str | None = None,
-        base_url: str | None = None,
         save_dir: str | Path | None = None,
-        timeout: float | None = None,
-        max_retries: int | None = None,
         client: NebiusClient | None = None,
         async_client: AsyncNebiusClient | None = None,
+        **settings: Any,
     ) -> None:
+        """``settings`` are the connection settings every Nebius class takes (``api_key``,
+        ``base_url``, ``timeout``, ``max_retries``, ``stream_idle_timeout``,
+        ``ai_project_id``, ``default_headers``, ``http_client``, ``async_http_client``)."""
         self.model = model
         self.save_dir = Path(save_dir) if save_dir is not None else None
-        settings: dict[str, Any] = {
-            "api_key": Secret(api_key) if api_key is not None else None,
-            "base_url": base_url,
-            "timeout": timeout,
-            "max_retries": max_retries,
-        }
-        self._clients = ClientPair.build(settings, client, async_client)
+        self._settings = ClientSettings.of(**settings)
+        self._clients = ClientPair.build(self._settings, client, async_client)
 
     @property
     def client(self) -> NebiusClient:
         """The sync core client."""
-        return self._clients.sync
+        return self._clients.sync(self._get_settings)
 
     @property
     def async_client(self) -> AsyncNebiusClient:
         """The async core client."""
-        return self._clients.async_
+        return self._clients.async_(self._get_settings)
+
+    def _get_settings(self) -> ClientSettings:
+        return self._settings
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model={self.model!r}, save_dir={self.save_dir!r})"
 
     def __reduce__(self) -> Any:
-        raise TypeError(f"{type(self).__name__} holds an API key and cannot be pickled.")
+        """Pickled without the key, the headers or the clients: the copy reads
+        ``NEBIUS_API_KEY`` and opens its own connections."""
+        return (_rebuild, (type(self), self.model, self.save_dir, self._settings.picklable()))
 
     # -- the tool ------------------------------------------------------------------------------
 
@@ -115,8 +131,8 @@ class NebiusImageToolSpec(BaseToolSpec):
         self,
         prompt: str,
         negative_prompt: str | None = None,
-        width: int = 1024,
-        height: int = 1024,
+        width: int = DEFAULT_IMAGE_SIZE,
+        height: int = DEFAULT_IMAGE_SIZE,
         num_inference_steps: int | None = None,
         seed: int | None = None,
         format: ImageFormat = "png",
@@ -132,29 +148,27 @@ class NebiusImageToolSpec(BaseToolSpec):
             seed (int): a number to make the result reproducible; -1 or empty for random.
             format (str): the image file format: png, jpg or webp.
         """
-        body = self._body(prompt, negative_prompt, width, height, num_inference_steps, seed, format)
-        blocks = self._blocks(self.client.generate_images(body), body["response_extension"])
-        for index, block in enumerate(blocks):
-            self._save(block, index)
-        return blocks
+        model = resolve_image_model(self.client, self.model)
+        body = self._body(model, prompt, negative_prompt, width, height, num_inference_steps, seed)
+        body["response_extension"] = normalize_format(format)
+        return self._blocks(self.client.generate_images(body), body["response_extension"])
 
     async def agenerate_image(
         self,
         prompt: str,
         negative_prompt: str | None = None,
-        width: int = 1024,
-        height: int = 1024,
+        width: int = DEFAULT_IMAGE_SIZE,
+        height: int = DEFAULT_IMAGE_SIZE,
         num_inference_steps: int | None = None,
         seed: int | None = None,
         format: ImageFormat = "png",
     ) -> list[ImageBlock]:
         """Async twin of :meth:`generate_image`."""
-        body = self._body(prompt, negative_prompt, width, height, num_inference_steps, seed, format)
+        model = await aresolve_image_model(self.async_client, self.model)
+        body = self._body(model, prompt, negative_prompt, width, height, num_inference_steps, seed)
+        body["response_extension"] = normalize_format(format)
         reply = await self.async_client.generate_images(body)
-        blocks = self._blocks(reply, body["response_extension"])
-        for index, block in enumerate(blocks):
-            await asyncio.to_thread(self._save, block, index)
-        return blocks
+        return await asyncio.to_thread(self._blocks, reply, body["response_extension"])
 
     @override
     def to_tool_list(
@@ -181,63 +195,43 @@ class NebiusImageToolSpec(BaseToolSpec):
 
     # -- helpers -------------------------------------------------------------------------------
 
+    @staticmethod
     def _body(
-        self,
+        model: str,
         prompt: str,
         negative_prompt: str | None,
         width: int,
         height: int,
         steps: int | None,
         seed: int | None,
-        image_format: str,
     ) -> dict[str, Any]:
-        """The request body; sizes and format are checked before anything is sent."""
-        for name, value in (("width", width), ("height", height)):
-            if not _MIN_SIDE <= value <= _MAX_SIDE:
-                raise ValueError(
-                    f"{name} must be between {_MIN_SIDE} and {_MAX_SIDE} pixels, got {value}."
-                )
-        extension = "jpg" if image_format.lower() == "jpeg" else image_format.lower()
-        if extension not in _MIME:
-            raise ValueError(f"format must be png, jpg or webp, got {image_format!r}.")
-        body: dict[str, Any] = {
-            "model": self.model,
-            "prompt": prompt,
-            "width": width,
-            "height": height,
-            "response_extension": extension,
-            "response_format": "b64_json",
-        }
-        optional = {
-            "negative_prompt": negative_prompt,
-            "num_inference_steps": steps,
-            "seed": seed,
-        }
-        body.update({k: v for k, v in optional.items() if v is not None})
-        return body
+        """The request body; sizes are checked before anything is sent."""
+        return image_request(
+            model,
+            prompt,
+            width=width,
+            height=height,
+            negative_prompt=negative_prompt,
+            num_inference_steps=steps,
+            seed=seed,
+        )
 
-    @staticmethod
-    def _blocks(reply: ImagesResponse, extension: str) -> list[ImageBlock]:
+    def _blocks(self, reply: Any, extension: str) -> list[ImageBlock]:
+        """One block per image (saved to ``save_dir`` when it is set)."""
+        mime = MIME_TYPES[extension]
         blocks: list[ImageBlock] = []
-        for image in reply.data:
-            if image.b64_json is not None:
-                blocks.append(
-                    ImageBlock(
-                        image=image.b64_json.encode("ascii"), image_mimetype=_MIME[extension]
-                    )
-                )
-            elif image.url is not None:
-                blocks.append(ImageBlock(url=image.url, image_mimetype=_MIME[extension]))
-        if not blocks:
-            raise ValueError("The image API returned no image.")
+        for image in decode_images(reply):
+            if isinstance(image, str):
+                blocks.append(ImageBlock(url=image, image_mimetype=mime))
+                continue
+            block = ImageBlock(image=base64.b64encode(image), image_mimetype=mime)
+            if self.save_dir is not None:
+                block.path = save_image(self.save_dir, image, extension)
+            blocks.append(block)
         return blocks
 
-    def _save(self, block: ImageBlock, index: int) -> None:
-        if self.save_dir is None or block.image is None:
-            return
-        self.save_dir.mkdir(parents=True, exist_ok=True)
-        extension = {v: k for k, v in _MIME.items()}[block.image_mimetype or "image/png"]
-        path = self.save_dir / f"nebius-{uuid.uuid4().hex[:12]}-{index}.{extension}"
-        assert isinstance(block.image, bytes)
-        path.write_bytes(base64.b64decode(block.image))
-        block.path = path
+
+def _rebuild(
+    cls: type[NebiusImageToolSpec], model: str | None, save_dir: Path | None, settings: Any
+) -> NebiusImageToolSpec:
+    return cls(model, save_dir=save_dir, **settings)

@@ -3,7 +3,7 @@
 >>> from nebius_inference import NebiusClient
 >>> client = NebiusClient()  # reads NEBIUS_API_KEY
 >>> reply = client.create_chat_completion(
-...     model="meta-llama/Llama-3.3-70B-Instruct",
+...     model="Qwen/Qwen3-235B-A22B-Instruct-2507",
 ...     messages=[{"role": "user", "content": "Hello!"}],
 ... )
 """
@@ -34,8 +34,10 @@ from ._errors import (
     StreamIdleTimeoutError,
     UnprocessableEntityError,
 )
+from ._extras import require_extra
 from ._install import check_install
 from ._logs import setup_logging
+from ._reasoning import split_think_block
 from ._retry import RetryPolicy
 from ._streaming import AsyncStream, Stream
 from ._version import __version__
@@ -75,5 +77,7 @@ __all__ = [
     "Timeouts",
     "UnprocessableEntityError",
     "__version__",
+    "require_extra",
     "setup_logging",
+    "split_think_block",
 ]

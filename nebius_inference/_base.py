@@ -5,11 +5,9 @@ The sync and async clients call these functions and differ only in how they send
 
 from __future__ import annotations
 
-import base64
 import functools
 import json
 import sys
-from array import array
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -36,7 +34,7 @@ from ._retry import RetryPolicy, parse_retry_after
 from ._vectors import Output, decode_vectors
 from ._version import __version__
 from .types._base import APIResponse, RequestModel
-from .types.embeddings import CreateEmbeddingResponse, Embedding
+from .types.embeddings import CreateEmbeddingResponse, decode_base64_embedding
 
 __all__ = [
     "RequestOptions",
@@ -415,48 +413,12 @@ def check_stream_error(data: str, request: httpx.Request | None) -> None:
 
 # --- embeddings ------------------------------------------------------------------------------
 
-_LITTLE_ENDIAN = sys.byteorder == "little"
-
-
-def decode_base64_embedding(data: str) -> list[float]:
-    """Decode a base64 embedding (little-endian float32) to floats in one step."""
-    values = array("f")
-    values.frombytes(base64.b64decode(data))
-    if not _LITTLE_ENDIAN:  # pragma: no cover - big-endian hosts
-        values.byteswap()
-    return values.tolist()
-
 
 def parse_embeddings(response: httpx.Response) -> CreateEmbeddingResponse:
-    """Parse an embeddings reply, base64 or float, without validating every float one by one."""
+    """Parse an embeddings reply, base64 or float (``CreateEmbeddingResponse.from_json``)."""
     try:
-        payload = json.loads(response.content)
-        items = payload["data"]
-        data: list[Embedding] = []
-        for item in items:
-            vector = item["embedding"]
-            if isinstance(vector, str):
-                vector = decode_base64_embedding(vector)
-            elif not isinstance(vector, list):
-                raise TypeError("embedding is neither a list nor base64")
-            data.append(
-                Embedding.model_construct(
-                    object=item.get("object", "embedding"),
-                    index=len(data) if item.get("index") is None else int(item["index"]),
-                    embedding=vector,
-                )
-            )
-        # Everything but the vectors is validated as sent, so extra fields are kept.
-        result = CreateEmbeddingResponse.model_validate(
-            {
-                **payload,
-                "object": payload.get("object") or "list",
-                "model": payload.get("model") or "",
-                "data": [],
-            }
-        )
-        result.data = data
-    except (ValueError, KeyError, TypeError, ValidationError) as exc:
+        result = CreateEmbeddingResponse.from_json(json.loads(response.content))
+    except (ValueError, KeyError, TypeError, AttributeError, ValidationError) as exc:
         raise APIResponseValidationError(
             f"The embeddings reply could not be read ({exc}). Retry, or report it if it persists.",
             request=response.request,

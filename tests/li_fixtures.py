@@ -55,7 +55,7 @@ def make_llm(connect: dict[str, Any]) -> Callable[..., NebiusLLM]:
 
 @pytest.fixture
 def llm(make_llm: Callable[..., NebiusLLM]) -> NebiusLLM:
-    return make_llm(model="meta-llama/Llama-3.3-70B-Instruct")
+    return make_llm(model="Qwen/Qwen3-235B-A22B-Instruct-2507")
 
 
 @pytest.fixture

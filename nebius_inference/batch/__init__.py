@@ -12,7 +12,7 @@ Example::
 
     client = NebiusClient()  # reads NEBIUS_API_KEY
     requests = chat_requests(
-        ["What is 2+2?", "Name a prime."], model="meta-llama/Llama-3.3-70B-Instruct", max_tokens=64
+        ["What is 2+2?", "Name a prime."], model="Qwen/Qwen3-235B-A22B-Instruct-2507", max_tokens=64
     )
     results = run_batch(client, requests, state_path="job.json", progress_bar=True)
     for item in results:  # one per request, in input order

@@ -11,10 +11,10 @@ Quick start::
     with Emulator() as emu:
         client = OpenAI(base_url=emu.base_url, api_key=emu.api_key)
         client.chat.completions.create(
-            model="meta-llama/Llama-3.3-70B-Instruct",
+            model="Qwen/Qwen3-235B-A22B-Instruct-2507",
             messages=[{"role": "user", "content": "Hello"}],
         )
-        assert emu.request_log[-1].json["model"] == "meta-llama/Llama-3.3-70B-Instruct"
+        assert emu.request_log[-1].json["model"] == "Qwen/Qwen3-235B-A22B-Instruct-2507"
 
 Replies depend only on the request: text, choices, tool arguments, structured output,
 embeddings, rerank scores and images are the same every time. Ids differ between replies
@@ -99,11 +99,12 @@ from ._faults import (
     parse_faults,
 )
 from ._live_or_emulated import Connection, live_or_emulated
-from ._models import ModelKind, ModelSpec, default_models
+from ._models import EMULATOR_IMAGE_MODEL, ModelKind, ModelSpec, default_models
 from ._server import Emulator
 from ._state import RecordedRequest
 
 __all__ = [
+    "EMULATOR_IMAGE_MODEL",
     "FAULT_HEADER",
     "FAULT_KEY_HEADER",
     "Connection",

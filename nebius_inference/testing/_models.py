@@ -6,11 +6,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..catalog import KNOWN_MODELS, ModelFacts, ModelKind
 from ._errors import EmulatorError, not_found
 
-__all__ = ["ModelKind", "ModelSpec", "ModelTable", "default_models"]
+__all__ = ["EMULATOR_IMAGE_MODEL", "ModelKind", "ModelSpec", "ModelTable", "default_models"]
 
-ModelKind = Literal["chat", "embedding", "rerank", "image"]
 _ENDPOINTS: dict[ModelKind, str] = {
     "chat": "/v1/chat/completions and /v1/completions",
     "embedding": "/v1/embeddings",
@@ -108,42 +108,49 @@ class ModelSpec:
         }
 
 
+#: The emulator's own text-to-image model: the public catalogue lists no image model today
+#: (see ``nebius_inference.catalog``), so the emulator serves one under an id of its own.
+EMULATOR_IMAGE_MODEL = "nebius-emulator/text-to-image"
+
+# What the catalogue does not say: the reply flavour, dates, quantization.
+_EMULATOR_EXTRAS: dict[str, dict[str, Any]] = {
+    "openai/gpt-oss-120b": {"created": 1754352000, "quantization": "mxfp4"},
+    "moonshotai/Kimi-K2.6": {"backend": "sglang", "created": 1776729600},
+    "google/gemma-3-27b-it": {"quantization": "bf16", "created": 1741737600},
+}
+
+
+_DEFAULT_PRICES = {True: "0.00000013", False: "0.00000001"}
+
+
+def _price(per_million: float | None, default: str) -> str:
+    return default if per_million is None else f"{per_million / 1_000_000:.10f}".rstrip("0")
+
+
+def _spec(facts: ModelFacts) -> ModelSpec:
+    return ModelSpec(
+        facts.id,
+        kind=facts.kind,
+        context_length=facts.context_length or 32768,
+        max_output=facts.max_output or 16384,
+        tools=facts.tools,
+        vision=facts.vision,
+        reasoning=facts.reasoning,
+        json_mode=facts.json_mode or facts.kind == "chat",
+        dimensions=facts.dimensions or 4096,
+        price_prompt=_price(facts.input_price, _DEFAULT_PRICES[facts.kind == "chat"]),
+        price_completion=_price(facts.output_price, "0.0000004"),
+        **_EMULATOR_EXTRAS.get(facts.id, {}),
+    )
+
+
 def default_models() -> tuple[ModelSpec, ...]:
-    """Return the default model table (realistic public model ids)."""
+    """The default model table: the catalogue's models (``nebius_inference.catalog``), plus
+    the emulator's own image model."""
     return (
-        ModelSpec("meta-llama/Llama-3.3-70B-Instruct", tools=True, created=1733443200),
-        ModelSpec("meta-llama/Meta-Llama-3.1-8B-Instruct", tools=True, price_prompt="0.00000002",
-                  price_completion="0.00000006", created=1721347200),
-        ModelSpec("Qwen/Qwen3-235B-A22B-Instruct-2507", context_length=262144, tools=True,
-                  created=1753228800),
-        ModelSpec("Qwen/Qwen3-235B-A22B-Thinking-2507", context_length=262144, tools=True,
-                  reasoning=True, max_output=32768, created=1753660800),
-        ModelSpec("deepseek-ai/DeepSeek-R1-0528", context_length=163840, tools=True, reasoning=True,
-                  max_output=32768, price_prompt="0.0000008", price_completion="0.0000024",
-                  created=1748390400),
-        ModelSpec("openai/gpt-oss-120b", tools=True, reasoning=True, created=1754352000,
-                  quantization="mxfp4"),
-        ModelSpec("moonshotai/Kimi-K2-Instruct", tools=True, backend="sglang",
-                  price_prompt="0.0000005", price_completion="0.0000024", created=1752192000),
-        ModelSpec("Qwen/Qwen2.5-VL-72B-Instruct", context_length=32000, vision=True,
-                  max_output=8192, created=1738108800),
-        ModelSpec("google/gemma-3-27b-it", context_length=110000, vision=True, max_output=8192,
-                  quantization="bf16", created=1741737600),
-        ModelSpec("BAAI/bge-en-icl", kind="embedding", context_length=32768,
-                  price_prompt="0.00000001", created=1721347200),
-        ModelSpec("Qwen/Qwen3-Embedding-8B", kind="embedding", context_length=32768,
-                  price_prompt="0.00000001", created=1749081600),
-        ModelSpec("BAAI/bge-multilingual-gemma2", kind="embedding", context_length=8192,
-                  dimensions=3584, price_prompt="0.00000001", created=1721347200),
-        ModelSpec("intfloat/e5-mistral-7b-instruct", kind="embedding", context_length=32768,
-                  price_prompt="0.00000001", created=1721347200),
-        ModelSpec("Qwen/Qwen3-Reranker-8B", kind="rerank", context_length=32768,
-                  price_prompt="0.00000001", created=1749081600),
-        ModelSpec("black-forest-labs/flux-schnell", kind="image", price_prompt="0",
-                  created=1723766400),
-        ModelSpec("black-forest-labs/flux-dev", kind="image", price_prompt="0", created=1723766400),
-        ModelSpec("stability-ai/sdxl", kind="image", price_prompt="0", created=1721347200),
-    )  # fmt: skip
+        *(_spec(facts) for facts in KNOWN_MODELS.values()),
+        ModelSpec(EMULATOR_IMAGE_MODEL, kind="image", price_prompt="0", created=1767225600),
+    )
 
 
 class ModelTable:

@@ -31,8 +31,8 @@ from nebius_inference.batch import (
 from nebius_inference.testing import Emulator, EmulatorConfig, Fault
 from nebius_inference.types import ChatCompletion
 
-MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct"
-OTHER_MODEL = "meta-llama/Llama-3.3-70B-Instruct"
+MODEL = "Qwen/Qwen3-30B-A3B-Instruct-2507"
+OTHER_MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 EMBED_MODEL = "Qwen/Qwen3-Embedding-8B"
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from nebius_inference.testing import Emulator, EmulatorConfig, Fault
 
-CHAT = "meta-llama/Llama-3.3-70B-Instruct"
+CHAT = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 MESSAGES: Any = [{"role": "user", "content": "Hello"}]
 RATE_HEADERS = [
     "x-ratelimit-limit-requests",

@@ -11,7 +11,7 @@ import pytest
 
 from nebius_inference.testing import Emulator, EmulatorConfig
 
-CHAT = "meta-llama/Meta-Llama-3.1-8B-Instruct"
+CHAT = "Qwen/Qwen3-30B-A3B-Instruct-2507"
 CHAT_URL: Final = "/v1/chat/completions"
 
 
@@ -158,7 +158,7 @@ def test_batch_matches_the_online_endpoint(client: openai.OpenAI) -> None:
 def test_batch_embeddings(client: openai.OpenAI) -> None:
     lines = [
         {"custom_id": f"e{i}", "method": "POST", "url": "/v1/embeddings",
-         "body": {"model": "BAAI/bge-en-icl", "input": f"text {i}"}}
+         "body": {"model": "Qwen/Qwen3-Embedding-8B", "input": f"text {i}"}}
         for i in range(3)
     ]  # fmt: skip
     batch = client.batches.create(

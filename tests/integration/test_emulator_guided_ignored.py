@@ -17,7 +17,7 @@ from langchain_nebius import ChatNebius
 from llama_index_nebius import NebiusLLM
 from nebius_inference.testing import Emulator, EmulatorConfig
 
-MODEL = "meta-llama/Llama-3.3-70B-Instruct"
+MODEL = "Qwen/Qwen3-30B-A3B-Instruct-2507"
 # Prompts that do not name the keys: nothing but the request's constraint shapes the reply.
 PROMPTS = [
     "Tell me about the biggest city in Japan.",

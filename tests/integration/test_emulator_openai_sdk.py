@@ -19,12 +19,12 @@ from pydantic import BaseModel, Field
 
 from nebius_inference.testing import Emulator
 
-CHAT = "meta-llama/Llama-3.3-70B-Instruct"
+CHAT = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 THINKING = "Qwen/Qwen3-235B-A22B-Thinking-2507"
 GPT_OSS = "openai/gpt-oss-120b"
-KIMI = "moonshotai/Kimi-K2-Instruct"
-VISION = "Qwen/Qwen2.5-VL-72B-Instruct"
-EMBED = "BAAI/bge-en-icl"
+KIMI = "moonshotai/Kimi-K2.6"
+VISION = "google/gemma-3-27b-it"
+EMBED = "Qwen/Qwen3-Embedding-8B"
 
 MAGIC: Any = {
     "type": "function",
@@ -612,8 +612,8 @@ def test_embeddings_dimensions(client: openai.OpenAI) -> None:
     vector = reply.data[0].embedding
     assert len(vector) == 256
     assert math.isclose(math.sqrt(sum(x * x for x in vector)), 1.0, rel_tol=1e-5)
-    gemma = client.embeddings.create(model="BAAI/bge-multilingual-gemma2", input="hello")
-    assert len(gemma.data[0].embedding) == 3584
+    full = client.embeddings.create(model="Qwen/Qwen3-Embedding-8B", input="hello")
+    assert len(full.data[0].embedding) == 4096
 
 
 def test_embeddings_similarity_ordering(client: openai.OpenAI) -> None:
@@ -650,7 +650,7 @@ def test_embeddings_input_limit(client: openai.OpenAI) -> None:
 )
 def test_images_b64(client: openai.OpenAI, extension: str, pil_format: str) -> None:
     reply = client.images.generate(
-        model="black-forest-labs/flux-schnell",
+        model="nebius-emulator/text-to-image",
         prompt="An elephant in a desert",
         response_format="b64_json",
         extra_body={"response_extension": extension, "width": 128, "height": 96, "seed": 3},
@@ -661,7 +661,9 @@ def test_images_b64(client: openai.OpenAI, extension: str, pil_format: str) -> N
 
 
 def test_images_url_download(client: openai.OpenAI) -> None:
-    reply = client.images.generate(model="stability-ai/sdxl", prompt="A lighthouse at dusk")
+    reply = client.images.generate(
+        model="nebius-emulator/text-to-image", prompt="A lighthouse at dusk"
+    )
     assert reply.data is not None and reply.data[0].url is not None
     url = reply.data[0].url
     assert url.endswith(".webp")
@@ -678,7 +680,7 @@ def test_images_url_download(client: openai.OpenAI) -> None:
 )
 def test_images_validation(client: openai.OpenAI, extra: dict[str, Any]) -> None:
     with pytest.raises(openai.UnprocessableEntityError):
-        client.images.generate(model="black-forest-labs/flux-dev", prompt="x", extra_body=extra)
+        client.images.generate(model="nebius-emulator/text-to-image", prompt="x", extra_body=extra)
 
 
 # -- models and rerank -------------------------------------------------------------------------

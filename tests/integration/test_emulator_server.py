@@ -16,7 +16,7 @@ import pytest
 
 from nebius_inference.testing import Emulator, EmulatorConfig, create_app
 
-CHAT = "meta-llama/Llama-3.3-70B-Instruct"
+CHAT = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 
 
 def test_start_and_stop_are_clean() -> None:

@@ -15,7 +15,7 @@ from nebius_inference import NebiusClient
 
 pytestmark = pytest.mark.live
 
-CHAT_MODEL = os.environ.get("NEBIUS_LIVE_CHAT_MODEL", "meta-llama/Llama-3.3-70B-Instruct")
+CHAT_MODEL = os.environ.get("NEBIUS_LIVE_CHAT_MODEL", "Qwen/Qwen3-235B-A22B-Instruct-2507")
 EMBED_MODEL = os.environ.get("NEBIUS_LIVE_EMBED_MODEL", "Qwen/Qwen3-Embedding-8B")
 # Read at import (collection), before the autouse fixture clears the environment for each test.
 LIVE_API_KEY = os.environ.get("NEBIUS_API_KEY", "")

@@ -21,7 +21,7 @@ from typing import Any
 
 from nebius_inference import AsyncNebiusClient, NebiusClient
 
-CHAT_MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct"
+CHAT_MODEL = "Qwen/Qwen3-30B-A3B-Instruct-2507"
 EMBED_MODEL = "Qwen/Qwen3-Embedding-8B"
 PROMPTS = [f'Say "r{i}"' for i in range(12)]
 TEXTS = [f"text {i}" for i in range(12)]

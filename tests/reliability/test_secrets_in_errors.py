@@ -25,7 +25,7 @@ import nebius_inference as ni
 from nebius_inference.testing import Emulator, EmulatorConfig
 
 KEY = "nb-secret-5f1e0c9a7d3b4e62a8c1f0e9d7b6a5c4"
-MODEL = "meta-llama/Llama-3.3-70B-Instruct"
+MODEL = "Qwen/Qwen3-30B-A3B-Instruct-2507"
 MESSAGES = [{"role": "user", "content": "hello"}]
 
 # (status, message or None) -> the class the client must raise.

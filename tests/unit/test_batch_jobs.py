@@ -46,8 +46,8 @@ from nebius_inference.batch import (
 )
 from nebius_inference.types import ChatCompletion
 
-CHAT_MODEL = "meta-llama/Llama-3.3-70B-Instruct"
-SMALL_MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct"
+CHAT_MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507"
+SMALL_MODEL = "Qwen/Qwen3-30B-A3B-Instruct-2507"
 EMBED_MODEL = "Qwen/Qwen3-Embedding-8B"
 
 VOCABULARIES = {

@@ -67,13 +67,15 @@ def test_model_table() -> None:
     table = ModelTable(default_models())
     ids = [spec.id for spec in table.all()]
     assert len(ids) == len(set(ids))
-    assert table.require("BAAI/bge-en-icl", "embedding", "/v1/embeddings").dimensions == 4096
+    assert (
+        table.require("Qwen/Qwen3-Embedding-8B", "embedding", "/v1/embeddings").dimensions == 4096
+    )
     with pytest.raises(EmulatorError) as missing:
         table.require("no/such-model", "chat", "/v1/chat/completions")
     assert missing.value.status == 404
     assert missing.value.detail == "Model no/such-model not found"
     with pytest.raises(EmulatorError) as wrong:
-        table.require("BAAI/bge-en-icl", "chat", "/v1/chat/completions")
+        table.require("Qwen/Qwen3-Embedding-8B", "chat", "/v1/chat/completions")
     assert wrong.value.status == 400
     thinking = table.get("Qwen/Qwen3-235B-A22B-Thinking-2507")
     assert thinking is not None and "reasoning" in thinking.supported_features

@@ -17,7 +17,7 @@ from nebius_inference.testing._jsonutil import dumps
 from nebius_inference.testing._rerank import relevance
 from nebius_inference.testing._state import EmulatorState
 
-MODEL = "BAAI/bge-en-icl"
+MODEL = "Qwen/Qwen3-Embedding-8B"
 
 
 def cosine(a: dict[int, float], b: dict[int, float]) -> float:
@@ -89,7 +89,7 @@ def test_limits() -> None:
         create_embeddings(state, {"model": MODEL, "input": "a", "dimensions": 5000})
     assert too_big.value.status == 400
     with pytest.raises(EmulatorError) as wrong_kind:
-        create_embeddings(state, {"model": "meta-llama/Llama-3.3-70B-Instruct", "input": "a"})
+        create_embeddings(state, {"model": "Qwen/Qwen3-235B-A22B-Instruct-2507", "input": "a"})
     assert wrong_kind.value.status == 400
 
 

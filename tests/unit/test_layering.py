@@ -82,3 +82,39 @@ def test_importing_the_core_defers_its_transports() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     ).stdout.strip()
     assert loaded == "[]"
+
+
+def test_adapters_use_only_the_core_public_names() -> None:
+    offenders = []
+    for package in ("langchain_nebius", "llama_index_nebius"):
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                modules: list[str] = []
+                if isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    modules = [node.module]
+                    if node.module == "nebius_inference":
+                        modules += [f"nebius_inference.{a.name}" for a in node.names]
+                private = [
+                    m
+                    for m in modules
+                    if m.startswith("nebius_inference.")
+                    and any(p.startswith("_") and not p.startswith("__") for p in m.split(".")[1:])
+                ]
+                offenders += [f"{path.relative_to(ROOT)}: {m}" for m in private]
+    assert offenders == [], f"adapters must import only public core names: {offenders}"
+
+
+def test_adapters_use_no_private_framework_api_unguarded() -> None:
+    """langchain-core's and LlamaIndex's private methods are replaced by public ones; the one
+    left (``DocumentBlock._guess_mimetype``) is read through ``getattr`` with a fallback."""
+    forbidden = ("._serialized", "._convert_input(", "super()._get_invocation_params(")
+    offenders = []
+    for package in ("langchain_nebius", "llama_index_nebius"):
+        for path in (ROOT / package).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            offenders += [f"{path.name}: {f}" for f in forbidden if f in text]
+            if "._guess_mimetype(" in text:
+                offenders.append(f"{path.name}: ._guess_mimetype( called directly")
+    assert offenders == []

@@ -43,7 +43,7 @@ def _connection() -> dict[str, Any]:
 
 
 class TestChatNebiusStandardIntegration(ChatModelIntegrationTests):
-    """The default chat model, meta-llama/Llama-3.3-70B-Instruct: text only (no vision, so
+    """The default chat model, Qwen/Qwen3-235B-A22B-Instruct-2507: text only (no vision, so
     the image tests are skipped by the suite; the suite's image test runs below on a vision
     model), tool calling with tool_choice, structured output by our default method
     (guided_json), JSON mode, usage in invoke and stream."""
@@ -54,7 +54,7 @@ class TestChatNebiusStandardIntegration(ChatModelIntegrationTests):
 
     @property
     def chat_model_params(self) -> dict[str, Any]:
-        return {"model": "meta-llama/Llama-3.3-70B-Instruct", **_connection()}
+        return {"model": "Qwen/Qwen3-235B-A22B-Instruct-2507", **_connection()}
 
     @property
     def has_tool_calling(self) -> bool:
@@ -90,7 +90,7 @@ class TestChatNebiusStandardIntegration(ChatModelIntegrationTests):
 
     @property
     def model_override_value(self) -> str:
-        return "meta-llama/Meta-Llama-3.1-8B-Instruct"
+        return "Qwen/Qwen3-30B-A3B-Instruct-2507"
 
 
 class TestNebiusEmbeddingsStandardIntegration(EmbeddingsIntegrationTests):
@@ -110,7 +110,7 @@ class TestNebiusImageToolStandardIntegration(ToolsIntegrationTests):
 
     @property
     def tool_constructor_params(self) -> dict[str, Any]:
-        return {"model": "black-forest-labs/flux-schnell", **_connection()}
+        return {"model": "nebius-emulator/text-to-image", **_connection()}
 
     @property
     def tool_invoke_params_example(self) -> dict[str, Any]:
@@ -127,7 +127,7 @@ class _VisionSuite(ChatModelIntegrationTests):
 
     @property
     def chat_model_params(self) -> dict[str, Any]:
-        return {"model": "Qwen/Qwen2.5-VL-72B-Instruct", **_connection()}
+        return {"model": "google/gemma-3-27b-it", **_connection()}
 
     @property
     def supports_image_inputs(self) -> bool:

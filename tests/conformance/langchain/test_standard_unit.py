@@ -13,7 +13,7 @@ from langchain_tests.unit_tests import ChatModelUnitTests, EmbeddingsUnitTests, 
 
 from langchain_nebius import ChatNebius, NebiusEmbeddings, NebiusImageGenerationTool
 
-MODEL = "meta-llama/Llama-3.3-70B-Instruct"
+MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 
 
 @pytest.fixture(autouse=True)

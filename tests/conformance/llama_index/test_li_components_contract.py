@@ -61,7 +61,7 @@ def test_batches_and_dimensions_reach_the_api(emu: Emulator, connect: dict) -> N
 
 def test_query_instruction_changes_only_queries(emu: Emulator, connect: dict) -> None:
     embed = NebiusEmbedding(
-        model_name="BAAI/bge-en-icl", query_instruction="Represent this query: ", **connect
+        model_name="Qwen/Qwen3-Embedding-8B", query_instruction="Represent this query: ", **connect
     )
     embed.get_query_embedding("cats")
     embed.get_text_embedding("cats")

@@ -36,11 +36,11 @@ QUESTION = [
     ChatMessage(role="user", content="Tell me about lighthouses."),
 ]
 CHAT_MODELS = [
-    "meta-llama/Llama-3.3-70B-Instruct",
+    "openai/gpt-oss-120b",
     "Qwen/Qwen3-235B-A22B-Instruct-2507",
     "openai/gpt-oss-120b",
 ]
-REASONING_MODELS = ["deepseek-ai/DeepSeek-R1-0528", "Qwen/Qwen3-235B-A22B-Thinking-2507"]
+REASONING_MODELS = ["Qwen/Qwen3-235B-A22B-Thinking-2507", "Qwen/Qwen3-235B-A22B-Thinking-2507"]
 
 
 def _usage(response: ChatResponse | CompletionResponse) -> dict[str, Any]:
@@ -142,7 +142,7 @@ def test_images_in_chat_reach_a_vision_model(
     client = make_llm().client
     png = (
         client.generate_images(
-            model="black-forest-labs/flux-schnell",
+            model="nebius-emulator/text-to-image",
             prompt="a red square",
             width=64,
             height=64,
@@ -160,7 +160,7 @@ def test_images_in_chat_reach_a_vision_model(
         block = ImageBlock(path=path)
     else:
         block = ImageBlock(url="data:image/png;base64," + base64.b64encode(png).decode())
-    llm = make_llm(model="Qwen/Qwen2.5-VL-72B-Instruct")
+    llm = make_llm(model="google/gemma-3-27b-it")
     message = ChatMessage(role="user", blocks=[TextBlock(text="What is in this image?"), block])
     assert llm.chat([message]).message.content
     sent = emu.requests(path="/v1/chat/completions")[-1].json["messages"][0]["content"]

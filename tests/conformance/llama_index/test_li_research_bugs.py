@@ -62,7 +62,7 @@ def test_metadata_follows_the_model_listing(emu: Emulator, make_llm: MakeLLM) ->
             assert meta.context_window == model.context_length
         assert meta.is_function_calling_model == model.supports("tools")
         assert meta.context_window != DEFAULT_CONTEXT_WINDOW
-    assert make_llm(model="meta-llama/Llama-3.3-70B-Instruct").metadata.context_window == 131_072
+    assert make_llm(model="openai/gpt-oss-120b").metadata.context_window == 131_072
 
 
 # 3. FunctionAgent rejected the LLM ("LLM must be a FunctionCallingLLM").
@@ -135,7 +135,7 @@ def test_image_block_serialisation(emu: Emulator, make_llm: MakeLLM) -> None:
     png = (
         make_llm()
         .client.generate_images(
-            model="black-forest-labs/flux-schnell",
+            model="nebius-emulator/text-to-image",
             prompt="dot",
             width=64,
             height=64,
@@ -146,7 +146,7 @@ def test_image_block_serialisation(emu: Emulator, make_llm: MakeLLM) -> None:
         .decode()
     )
     message = ChatMessage(role="user", blocks=[TextBlock(text="What?"), ImageBlock(image=png)])
-    assert make_llm(model="Qwen/Qwen2.5-VL-72B-Instruct").chat([message]).message.content
+    assert make_llm(model="google/gemma-3-27b-it").chat([message]).message.content
     part = emu.requests(path="/v1/chat/completions")[-1].json["messages"][0]["content"][1]
     assert part["image_url"]["url"].startswith("data:image/png;base64,")
 

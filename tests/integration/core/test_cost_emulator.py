@@ -14,7 +14,7 @@ from nebius_inference import AsyncNebiusClient, NebiusClient
 from nebius_inference.cost import aget_prices, fetch_prices, get_prices
 from nebius_inference.testing import Emulator, default_models
 
-LLAMA = "meta-llama/Llama-3.3-70B-Instruct"
+LLAMA = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 SPECS = {spec.id: spec for spec in default_models()}
 
 

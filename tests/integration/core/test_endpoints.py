@@ -11,7 +11,7 @@ from PIL import Image
 from nebius_inference import AsyncNebiusClient, AuthenticationError, NebiusClient, NotFoundError
 from nebius_inference.testing import Emulator
 
-CHAT = "meta-llama/Llama-3.3-70B-Instruct"
+CHAT = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 THINKING = "Qwen/Qwen3-235B-A22B-Thinking-2507"
 EMBED = "Qwen/Qwen3-Embedding-8B"
 MESSAGES = [{"role": "user", "content": "Tell me about the ocean tides."}]
@@ -84,7 +84,7 @@ def test_embeddings_and_rerank_rank_by_overlap(client: NebiusClient) -> None:
 
 def test_images_are_real_pictures(client: NebiusClient) -> None:
     reply = client.generate_images(
-        model="black-forest-labs/flux-schnell",
+        model="nebius-emulator/text-to-image",
         prompt="A red fox",
         width=96,
         height=64,
@@ -187,7 +187,7 @@ async def test_async_endpoints(aclient: AsyncNebiusClient) -> None:
     ranked = await aclient.rerank(model="Qwen/Qwen3-Reranker-8B", query="a", documents=["a", "b"])
     assert ranked.results
     image = await aclient.generate_images(
-        model="black-forest-labs/flux-schnell",
+        model="nebius-emulator/text-to-image",
         prompt="x",
         width=64,
         height=64,

@@ -14,7 +14,7 @@ import pytest
 import nebius_inference as ni
 from nebius_inference.testing import Emulator
 
-CHAT = "meta-llama/Llama-3.3-70B-Instruct"
+CHAT = "Qwen/Qwen3-30B-A3B-Instruct-2507"
 MESSAGES = [{"role": "user", "content": "hi"}]
 
 

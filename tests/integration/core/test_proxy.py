@@ -15,7 +15,7 @@ import pytest
 from nebius_inference import AsyncNebiusClient, NebiusClient
 from nebius_inference.testing import Emulator
 
-CHAT = "meta-llama/Llama-3.3-70B-Instruct"
+CHAT = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 MESSAGES = [{"role": "user", "content": "Say hi"}]
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "host"}
 

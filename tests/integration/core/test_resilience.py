@@ -16,7 +16,7 @@ import nebius_inference as ni
 from nebius_inference import AsyncNebiusClient, NebiusClient, _httpcore, _retry
 from nebius_inference.testing import Emulator
 
-CHAT = "meta-llama/Llama-3.3-70B-Instruct"
+CHAT = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 MESSAGES = [{"role": "user", "content": "Tell me about the ocean tides."}]
 FAULT = "x-emulator-fault"
 

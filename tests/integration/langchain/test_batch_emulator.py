@@ -38,7 +38,7 @@ from langchain_nebius.batch import (
 from nebius_inference.batch import BatchNotFinishedError, BatchProgress, BatchStateError
 from nebius_inference.testing import Emulator, Fault
 
-MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct"
+MODEL = "Qwen/Qwen3-30B-A3B-Instruct-2507"
 EMBED_MODEL = "Qwen/Qwen3-Embedding-8B"
 # Not a valid PNG (the header only): the API rejects the line that carries it.
 IMAGE = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
@@ -104,7 +104,7 @@ def test_bound_tools_survive_and_reach_every_line(llm: ChatNebius) -> None:
 
 
 def test_required_tool_choice_and_reasoning_models(conn: dict[str, Any]) -> None:
-    thinker = ChatNebius(model="deepseek-ai/DeepSeek-R1-0528", max_tokens=64, **conn)
+    thinker = ChatNebius(model="Qwen/Qwen3-235B-A22B-Thinking-2507", max_tokens=64, **conn)
     [reply] = batch_inference(thinker.bind_tools([magic_function], tool_choice="any"), ["go"])
     assert reply.tool_calls and reply.tool_calls[0]["name"] == "magic_function"
     [text] = batch_inference(thinker, ["Explain why the sky is blue."])

@@ -31,9 +31,9 @@ from langchain_nebius import (
 )
 from nebius_inference.testing import Emulator
 
-MODEL = "meta-llama/Llama-3.3-70B-Instruct"
+MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 THINKING = "Qwen/Qwen3-235B-A22B-Thinking-2507"
-VISION = "Qwen/Qwen2.5-VL-72B-Instruct"
+VISION = "google/gemma-3-27b-it"
 FAULT = "x-emulator-fault"
 
 

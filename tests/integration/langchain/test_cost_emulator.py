@@ -38,8 +38,8 @@ from langchain_nebius.batch import abatch_inference, batch_inference
 from nebius_inference import NebiusClient
 from nebius_inference.testing import Emulator, EmulatorConfig, Fault, ModelSpec, default_models
 
-LLAMA = "meta-llama/Llama-3.3-70B-Instruct"
-SMALL = "meta-llama/Meta-Llama-3.1-8B-Instruct"
+LLAMA = "Qwen/Qwen3-235B-A22B-Instruct-2507"
+SMALL = "google/gemma-3-27b-it"
 THINKER = "acme/Thinker-sglang"
 UNPRICED = "acme/custom-lora"
 MODELS = (

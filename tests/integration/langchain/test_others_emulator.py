@@ -23,7 +23,7 @@ from langchain_nebius import (
 )
 from nebius_inference.testing import Emulator
 
-MODEL = "meta-llama/Llama-3.3-70B-Instruct"
+MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 
 # --- NebiusLLM ------------------------------------------------------------------------------
 

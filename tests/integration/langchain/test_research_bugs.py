@@ -106,14 +106,17 @@ def test_default_models_are_served(conn: Any) -> None:
         NebiusLLM(**conn).model_name,
         NebiusEmbeddings(**conn).model,
         NebiusRerank(**conn).model,
-        NebiusImageGenerationTool(**conn).model,
     }
     assert defaults <= served
+    # No image default: the tool takes the first image model the listing names.
+    assert NebiusImageGenerationTool(**conn).model is None
+    _, artifact = NebiusImageGenerationTool(**conn)._run(prompt="a boat", width=64, height=64)
+    assert artifact["model"] in served
 
 
 def test_reasoning_is_kept_and_provider_is_nebius(conn: Any) -> None:
     """Bug 7: reasoning_content dropped; model_provider "openai"; no profile."""
-    llm = ChatNebius(model="deepseek-ai/DeepSeek-R1-0528", **conn)
+    llm = ChatNebius(model="Qwen/Qwen3-235B-A22B-Thinking-2507", **conn)
     reply = llm.invoke("Why is the sky blue?")
     assert reply.additional_kwargs["reasoning_content"]
     assert reply.response_metadata["model_provider"] == "nebius"

@@ -93,10 +93,12 @@ def test_empty_collection_and_bad_k(conn: dict[str, Any], emu: Emulator) -> None
 def test_given_embeddings_are_used_and_connection_settings_warn(
     conn: dict[str, Any], emu: Emulator
 ) -> None:
-    embeddings = NebiusEmbeddings(model="BAAI/bge-en-icl", **conn)
+    embeddings = NebiusEmbeddings(model="Qwen/Qwen3-Embedding-8B", **conn)
     retriever = NebiusRetriever(embeddings=embeddings, docs=_docs())
     retriever.invoke("capital of France")
-    assert {e.json["model"] for e in emu.requests("/v1/embeddings", "post")} == {"BAAI/bge-en-icl"}
+    assert {e.json["model"] for e in emu.requests("/v1/embeddings", "post")} == {
+        "Qwen/Qwen3-Embedding-8B"
+    }
     with pytest.warns(UserWarning, match="embeddings' own settings are used"):
         NebiusRetriever(embeddings=embeddings, docs=_docs(), api_key="another")
     assert "another" not in repr(retriever) and emu.api_key not in repr(retriever)

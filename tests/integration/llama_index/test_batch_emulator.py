@@ -32,7 +32,7 @@ from llama_index_nebius.batch import (
 from nebius_inference.batch import BatchNotFinishedError, BatchStateError
 from nebius_inference.testing import Emulator, Fault
 
-MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct"
+MODEL = "Qwen/Qwen3-30B-A3B-Instruct-2507"
 EMBED_MODEL = "Qwen/Qwen3-Embedding-8B"
 
 

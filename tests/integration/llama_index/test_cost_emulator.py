@@ -27,8 +27,8 @@ from nebius_inference import NebiusClient
 from nebius_inference.cost import PriceTable, fetch_prices
 from nebius_inference.testing import Emulator, EmulatorConfig, ModelSpec, default_models
 
-LLAMA = "meta-llama/Llama-3.3-70B-Instruct"
-SMALL = "meta-llama/Meta-Llama-3.1-8B-Instruct"
+LLAMA = "Qwen/Qwen3-235B-A22B-Instruct-2507"
+SMALL = "google/gemma-3-27b-it"
 EMBED = "Qwen/Qwen3-Embedding-8B"
 THINKER = "acme/Thinker-sglang"
 UNPRICED = "acme/custom-lora"

@@ -29,7 +29,7 @@ from langchain_nebius.batch import (
 from nebius_inference.batch import BatchItemResult, BatchJobState, BatchPartState, BatchResults
 from nebius_inference.types import ChatCompletion, CreateEmbeddingResponse
 
-MODEL = "meta-llama/Llama-3.3-70B-Instruct"
+MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 
 
 @tool

@@ -56,7 +56,7 @@ JOKE = '{"setup": "Why?", "punchline": "Because."}'
 
 
 def make_chat(fake: Any, **kwargs: Any) -> ChatNebius:
-    return ChatNebius(**{"model": "meta-llama/Llama-3.3-70B-Instruct", **fake.kwargs(), **kwargs})
+    return ChatNebius(**{"model": "Qwen/Qwen3-235B-A22B-Instruct-2507", **fake.kwargs(), **kwargs})
 
 
 # --- constructor (one-line swap from ChatOpenAI) ----------------------------------------------
@@ -102,7 +102,7 @@ def test_missing_key_is_an_actionable_error(monkeypatch: pytest.MonkeyPatch) -> 
     llm = ChatNebius()
     assert llm.api_key is not None
     assert llm.api_key.get_secret_value() == "from-env"
-    assert llm.model_name == "meta-llama/Llama-3.3-70B-Instruct"
+    assert llm.model_name == "Qwen/Qwen3-235B-A22B-Instruct-2507"
 
 
 def test_streaming_with_n_above_one_is_rejected() -> None:
@@ -132,7 +132,7 @@ def test_request_body_has_constructor_params_extra_body_and_no_stream(fake: Any)
     )
     llm.invoke("Hello")
     body = fake.body()
-    assert body["model"] == "meta-llama/Llama-3.3-70B-Instruct"
+    assert body["model"] == "Qwen/Qwen3-235B-A22B-Instruct-2507"
     assert body["messages"] == [{"role": "user", "content": "Hello"}]
     assert body["temperature"] == 0
     assert body["max_tokens"] == 50
@@ -687,7 +687,7 @@ def test_langsmith_params(fake: Any) -> None:
     params = llm._get_ls_params()
     assert params == {
         "ls_provider": "nebius",
-        "ls_model_name": "meta-llama/Llama-3.3-70B-Instruct",
+        "ls_model_name": "Qwen/Qwen3-235B-A22B-Instruct-2507",
         "ls_model_type": "chat",
         "ls_temperature": 0.1,
         "ls_max_tokens": 5,
@@ -702,14 +702,15 @@ def test_profile_for_known_models() -> None:
     assert profile["reasoning_output"] is True
     assert profile["tool_calling"] is True
     assert profile["max_input_tokens"] == 262144
-    assert ChatNebius(model="someone/unknown-model", api_key="k").profile is None
+    unknown = ChatNebius(model="someone/unknown-model", api_key="k").profile
+    assert unknown == {"text_inputs": True, "text_outputs": True, "max_input_tokens": 3900}
 
 
-def test_client_is_built_once_and_copies_start_fresh() -> None:
+def test_client_is_built_once_and_copies_share_it() -> None:
     llm = ChatNebius(api_key="k")
     assert llm._get_client() is llm._get_client()
     assert llm._get_async_client() is llm._get_async_client()
     assert llm.model_copy()._get_client() is llm._get_client()
-    assert copy.deepcopy(llm)._get_client() is not llm._get_client()
+    assert copy.deepcopy(llm)._get_client() is llm._get_client()
     assert pickle.loads(pickle.dumps(llm)).model_name == llm.model_name
     llm._get_client().close()

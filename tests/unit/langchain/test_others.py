@@ -245,16 +245,18 @@ def test_rerank_sorts_and_skips_bad_indexes(fake: Any) -> None:
 
 def test_image_tool_request_and_empty_reply(fake: Any) -> None:
     fake.queue({"data": [{"b64_json": base64.b64encode(b"\x89PNG-bytes").decode()}]})
-    tool = NebiusImageGenerationTool(model_kwargs={"guidance_scale": 3.5}, **fake.kwargs())
+    tool = NebiusImageGenerationTool(
+        model="vendor/image-model", model_kwargs={"guidance_scale": 3.5}, **fake.kwargs()
+    )
     content, artifact = tool._run(prompt="sky", negative_prompt="clouds", seed=5)
     assert artifact["data"] == b"\x89PNG-bytes"
-    assert artifact["width"] == artifact["height"] == 512
+    assert artifact["width"] == artifact["height"] == 1024
     assert "sky" in content
     assert fake.body() == {
-        "model": "black-forest-labs/flux-schnell",
+        "model": "vendor/image-model",
         "prompt": "sky",
-        "width": 512,
-        "height": 512,
+        "width": 1024,
+        "height": 1024,
         "response_extension": "png",
         "response_format": "b64_json",
         "guidance_scale": 3.5,

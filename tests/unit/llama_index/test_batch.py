@@ -93,7 +93,7 @@ def test_chats_must_be_message_lists_or_strings(make_llm: MakeLLM) -> None:
 
 
 def test_responses_equal_what_chat_returns(fake: FakeNebius, make_llm: MakeLLM) -> None:
-    llm = make_llm(model="deepseek-ai/DeepSeek-R1-0528")
+    llm = make_llm(model="Qwen/Qwen3-235B-A22B-Thinking-2507")
     reply = chat_json(
         "4", reasoning="2 plus 2", logprobs={"content": [{"token": "4", "logprob": 0}]}
     )

@@ -25,7 +25,6 @@ from unit.llama_index.li_fakes import chunk, usage_chunk
 from llama_index_nebius._convert import (
     StreamAccumulator,
     StructuredOutputError,
-    ToolCallAccumulator,
     chat_response_from_completion,
     extract_json,
     logprobs_from_nebius,
@@ -47,7 +46,6 @@ from nebius_inference.types import (
     ChatCompletionChunk,
     ChatCompletionMessage,
     Logprobs,
-    ToolCallDelta,
     Usage,
 )
 
@@ -342,59 +340,6 @@ def test_usage_kwargs_include_reasoning_tokens_when_known() -> None:
 
 
 # -- streamed tool calls -----------------------------------------------------------------------
-
-
-def _delta(index: int, id: str | None = None, name: str | None = None, args: str | None = None):
-    function = {"name": name, "arguments": args}
-    return ToolCallDelta.model_validate({"index": index, "id": id, "function": function})
-
-
-def test_several_calls_in_one_chunk_are_all_kept() -> None:
-    acc = ToolCallAccumulator()
-    acc.add([_delta(0, "c1", "add", '{"a": 1}'), _delta(1, "c2", "mul", '{"b": 2}')])
-    blocks = acc.blocks(final=True)
-    assert [(b.tool_call_id, b.tool_name, b.tool_kwargs) for b in blocks] == [
-        ("c1", "add", {"a": 1}),
-        ("c2", "mul", {"b": 2}),
-    ]
-
-
-def test_repeated_id_and_name_are_not_concatenated() -> None:
-    acc = ToolCallAccumulator()
-    acc.add([_delta(0, "c1", "add", '{"a"')])
-    acc.add([_delta(0, "c1", "add", ": 1")])
-    acc.add([_delta(0, "c1", None, "}")])
-    (block,) = acc.blocks(final=True)
-    assert (block.tool_call_id, block.tool_name, block.tool_kwargs) == ("c1", "add", {"a": 1})
-
-
-def test_openai_style_fragments_accumulate_by_index() -> None:
-    acc = ToolCallAccumulator()
-    acc.add([_delta(0, "c1", "add", "")])
-    acc.add([_delta(0, None, None, '{"a":')])
-    acc.add([_delta(1, "c2", "mul", "")])
-    acc.add([_delta(0, None, None, " 1}")])
-    acc.add([_delta(1, None, None, '{"b": 2}')])
-    assert [(b.tool_name, b.tool_kwargs) for b in acc.blocks(final=True)] == [
-        ("add", {"a": 1}),
-        ("mul", {"b": 2}),
-    ]
-
-
-def test_new_id_on_a_finished_index_starts_a_new_call() -> None:
-    acc = ToolCallAccumulator()
-    acc.add([_delta(0, "c1", "add", '{"a": 1}')])
-    acc.add([_delta(0, "c2", "add", '{"a": 2}')])
-    assert [b.tool_call_id for b in acc.blocks()] == ["c1", "c2"]
-
-
-def test_missing_ids_are_filled_in_when_final() -> None:
-    acc = ToolCallAccumulator()
-    acc.add([_delta(0, None, "f", "{}")])
-    assert acc.blocks()[0].tool_call_id is None
-    final_id = acc.blocks(final=True)[0].tool_call_id
-    assert final_id and final_id.startswith("call_")
-    assert acc.blocks(final=True)[0].tool_call_id == final_id  # stable
 
 
 def test_stream_accumulator_builds_cumulative_messages_with_usage_last() -> None:

@@ -33,7 +33,7 @@ def test_chat_emits_start_and_end_events_without_secrets(
     assert recorder.names() == ["LLMChatStartEvent", "LLMChatEndEvent"]
     start, end = recorder.events
     assert start.model_dict["class_name"] == "NebiusLLM"  # type: ignore[attr-defined]
-    assert start.model_dict["context_window"] == 131_072  # type: ignore[attr-defined]
+    assert start.model_dict["context_window"] == 262_144  # type: ignore[attr-defined]
     assert API_KEY not in json.dumps(start.model_dict, default=str)  # type: ignore[attr-defined]
     assert end.response.message.content == "hello"  # type: ignore[attr-defined]
 

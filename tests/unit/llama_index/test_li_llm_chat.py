@@ -31,14 +31,14 @@ HELLO = [ChatMessage(role="system", content="Be nice."), ChatMessage(role="user"
 
 def test_chat_sends_the_body_and_reads_the_reply(fake: FakeNebius, make_llm: MakeLLM) -> None:
     fake.add(chat_json("Hello there", usage=(7, 3)))
-    llm = make_llm(model="meta-llama/Llama-3.3-70B-Instruct", temperature=0.2, max_tokens=50)
+    llm = make_llm(model="Qwen/Qwen3-235B-A22B-Instruct-2507", temperature=0.2, max_tokens=50)
     response = llm.chat(HELLO)
 
     request = fake.requests[0]
     assert str(request.url) == f"{BASE_URL}/chat/completions"
     assert request.headers["authorization"] == f"Bearer {API_KEY}"
     assert fake.body == {
-        "model": "meta-llama/Llama-3.3-70B-Instruct",
+        "model": "Qwen/Qwen3-235B-A22B-Instruct-2507",
         "temperature": 0.2,
         "max_tokens": 50,
         "messages": [
@@ -233,7 +233,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 16
 
 def test_image_blocks_are_sent_as_image_url_parts(fake: FakeNebius, make_llm: MakeLLM) -> None:
     fake.add(chat_json("a cat"))
-    llm = make_llm(model="Qwen/Qwen2.5-VL-72B-Instruct")
+    llm = make_llm(model="google/gemma-3-27b-it")
     message = ChatMessage(
         role="user",
         blocks=[
@@ -253,7 +253,7 @@ def test_image_blocks_are_sent_as_image_url_parts(fake: FakeNebius, make_llm: Ma
 
 def test_reasoning_becomes_a_thinking_block(fake: FakeNebius, make_llm: MakeLLM) -> None:
     fake.add(chat_json("4", reasoning="2+2 is 4"))
-    response = make_llm(model="deepseek-ai/DeepSeek-R1-0528").chat(HELLO)
+    response = make_llm(model="Qwen/Qwen3-235B-A22B-Thinking-2507").chat(HELLO)
     thinking, text = response.message.blocks
     assert isinstance(thinking, ThinkingBlock) and thinking.content == "2+2 is 4"
     assert isinstance(text, TextBlock) and text.text == "4"

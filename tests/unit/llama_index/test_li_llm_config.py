@@ -13,8 +13,8 @@ from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW
 from unit.llama_index.li_fakes import FakeNebius, chat_json
 
 from llama_index_nebius import NebiusLLM
-from llama_index_nebius._models import DEFAULT_CONTEXT_WINDOW as NEBIUS_DEFAULT_WINDOW
 from nebius_inference import ConfigurationError, InternalServerError
+from nebius_inference.catalog import FALLBACK_CONTEXT_WINDOW
 
 MakeLLM = Callable[..., NebiusLLM]
 SECRET = "nb-very-secret-key-8c1f"
@@ -167,12 +167,11 @@ def test_round_trip_through_to_dict(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     ("model", "window", "calling"),
     [
-        ("meta-llama/Llama-3.3-70B-Instruct", 131_072, True),
-        ("Qwen/Qwen3-235B-A22B-Instruct-2507", 262_144, True),
-        ("deepseek-ai/DeepSeek-R1-0528", 163_840, True),
         ("openai/gpt-oss-120b", 131_072, True),
-        ("Qwen/Qwen2.5-VL-72B-Instruct", 32_768, False),
-        ("someone/unknown-model", NEBIUS_DEFAULT_WINDOW, True),
+        ("Qwen/Qwen3-235B-A22B-Instruct-2507", 262_144, True),
+        ("Qwen/Qwen3-235B-A22B-Thinking-2507", 262_144, True),
+        ("google/gemma-3-27b-it", 110_000, False),
+        ("someone/unknown-model", FALLBACK_CONTEXT_WINDOW, True),
     ],
 )
 def test_metadata_per_model(model: str, window: int, calling: bool) -> None:
@@ -180,13 +179,13 @@ def test_metadata_per_model(model: str, window: int, calling: bool) -> None:
     assert (meta.context_window, meta.is_function_calling_model) == (window, calling)
     assert meta.is_chat_model is True
     assert meta.model_name == model
-    assert meta.context_window != DEFAULT_CONTEXT_WINDOW  # never the 3,900-token default
+    assert FALLBACK_CONTEXT_WINDOW == DEFAULT_CONTEXT_WINDOW  # LlamaIndex's own default
 
 
 def test_metadata_overrides_win() -> None:
     meta = NebiusLLM(
         api_key=SECRET,
-        model="Qwen/Qwen2.5-VL-72B-Instruct",
+        model="google/gemma-3-27b-it",
         context_window=1000,
         is_function_calling_model=True,
         max_tokens=77,
@@ -208,7 +207,7 @@ LISTING = {
             "supported_features": ["json_mode"],
         },
         {
-            "id": "meta-llama/Llama-3.3-70B-Instruct",
+            "id": "Qwen/Qwen3-235B-A22B-Instruct-2507",
             "context_length": 128_000,
             "supported_features": ["tools"],
         },
@@ -237,8 +236,8 @@ def test_from_model_listing_with_user_override(fake: FakeNebius) -> None:
 async def test_arefresh_metadata(fake: FakeNebius) -> None:
     fake.add(LISTING)
     llm = NebiusLLM(**fake.clients())
-    info = await llm.arefresh_metadata()
-    assert info is not None and info.context_length == 128_000
+    facts = await llm.arefresh_metadata()
+    assert facts is not None and facts.context_length == 128_000
     assert llm.metadata.context_window == 128_000
 
 

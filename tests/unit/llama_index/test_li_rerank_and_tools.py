@@ -85,6 +85,7 @@ def _images(count: int = 1) -> httpx.Response:
 
 
 def _spec(fake: FakeNebius, **kwargs: object) -> NebiusImageToolSpec:
+    kwargs.setdefault("model", "vendor/image-model")
     return NebiusImageToolSpec(**fake.clients(), **kwargs)  # type: ignore[arg-type]
 
 
@@ -98,7 +99,7 @@ def test_generate_image_returns_image_blocks_without_files(
     )
     assert fake.requests[0].url.path.endswith("/images/generations")
     assert fake.body == {
-        "model": "black-forest-labs/flux-schnell",
+        "model": "vendor/image-model",
         "prompt": "a red fox",
         "negative_prompt": "blur",
         "width": 512,
@@ -160,10 +161,15 @@ async def test_tool_list_wires_the_async_twin(fake: FakeNebius) -> None:
     assert len(fake.requests) == 2
 
 
-def test_spec_repr_has_no_key() -> None:
-    spec = NebiusImageToolSpec(api_key=API_KEY)
-    assert API_KEY not in repr(spec)
-    with pytest.raises(TypeError, match="pickled"):
-        import pickle
+def test_spec_repr_and_pickle_have_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pickle
 
-        pickle.dumps(spec)
+    spec = NebiusImageToolSpec(model="m", api_key=API_KEY, timeout=9, default_headers={"a": "b"})
+    assert API_KEY not in repr(spec)
+    data = pickle.dumps(spec)
+    assert API_KEY.encode() not in data
+    monkeypatch.setenv("NEBIUS_API_KEY", "env-key")
+    copy = pickle.loads(data)
+    assert (copy.model, copy.client._options.timeouts.total) == ("m", 9)
+    assert copy.client._options.api_key.get_secret_value() == "env-key"
+    assert dict(copy.client._options.default_headers) == {}
