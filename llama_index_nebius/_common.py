@@ -22,6 +22,7 @@ from llama_index.core.bridge.pydantic import (
 from typing_extensions import override
 
 from nebius_inference import AsyncNebiusClient, NebiusClient, Secret
+from nebius_inference.pacing import Pacing
 
 __all__ = ["ClientPair", "LoopSemaphores", "NebiusConnection"]
 
@@ -104,6 +105,11 @@ class NebiusConnection(BaseModel):
     ai_project_id: str | None = Field(
         default=None, description="Sent as the ai_project_id query parameter."
     )
+    pacing: bool | Pacing = Field(
+        default=True,
+        description="Pace requests by the server's rate-limit headers (default); False turns "
+        "it off; nebius_inference.pacing.Pacing(...) also caps requests/tokens a minute.",
+    )
 
     _clients: ClientPair | None = PrivateAttr(default=None)
 
@@ -144,6 +150,7 @@ class NebiusConnection(BaseModel):
             "max_retries": self.max_retries,
             "default_headers": self.default_headers,
             "ai_project_id": self.ai_project_id,
+            "pacing": self.pacing,
         }
 
     def _pair(self) -> ClientPair:

@@ -43,6 +43,7 @@ from ._endpoints import CallOptions, FileInput
 from ._logs import logger
 from ._retry import RetryPolicy, effective_delay
 from ._streaming import AsyncStream, Stream
+from .pacing import Pacer, Pacing, apace, pace
 from .types import (
     Batch,
     BatchList,
@@ -80,6 +81,7 @@ DEFAULT_LIMITS = httpx.Limits(
 )
 EMBED_BATCH_SIZE = 128
 EMBED_MAX_CONCURRENCY = 4
+PACED_RETRIES = 8  # 429s over the rate limit retried on top of max_retries, per call
 
 
 class _ClientBase:
@@ -95,7 +97,9 @@ class _ClientBase:
         default_headers: Mapping[str, str] | None,
         ai_project_id: str | None,
         stream_idle_timeout: float | None,
+        pacing: bool | Pacing = True,
     ) -> None:
+        self._pacer = Pacer(pacing)
         self._options = resolve_options(
             api_key=api_key,
             base_url=base_url,
@@ -181,6 +185,9 @@ class NebiusClient(_ClientBase):
         http_client: your own ``httpx.Client`` (for proxies, custom TLS, mock transports).
         ai_project_id: sent as the ``ai_project_id`` query parameter on every request.
         stream_idle_timeout: the longest silence allowed inside a stream (default 300 s).
+        pacing: ``True`` (default) paces requests by the server's rate-limit headers;
+            ``False`` never waits; ``Pacing(max_requests_per_minute=...,
+            max_tokens_per_minute=...)`` also caps the rate by hand (:mod:`.pacing`).
     """
 
     def __init__(
@@ -194,6 +201,7 @@ class NebiusClient(_ClientBase):
         *,
         ai_project_id: str | None = None,
         stream_idle_timeout: float | None = None,
+        pacing: bool | Pacing = True,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -203,6 +211,7 @@ class NebiusClient(_ClientBase):
             default_headers=default_headers,
             ai_project_id=ai_project_id,
             stream_idle_timeout=stream_idle_timeout,
+            pacing=pacing,
         )
         self._owns_http = http_client is None
         # With our own pool, requests go straight to its transport: httpx.Client.send adds
@@ -239,8 +248,9 @@ class NebiusClient(_ClientBase):
         # The direct path builds the httpx.Request only when it needs one.
         request = None if direct else to_httpx_request(prepared, None if transport else self._http)
         policy = self._policy_for(call)
-        attempt = 0
+        attempt = paced = 0
         while True:
+            permit = pace(self._pacer, call.body)
             started = time.perf_counter()
             try:
                 if direct:
@@ -248,6 +258,9 @@ class NebiusClient(_ClientBase):
 
                     assert pool is not None
                     reply = send_direct(pool, prepared)
+                    over = self._pacer.settle(
+                        permit, call.body, reply.status, reply.headers, reply.content
+                    )
                     if whole and reply.plain and not logger.isEnabledFor(20):
                         return reply
                     request = request or to_httpx_request(prepared)
@@ -262,11 +275,17 @@ class NebiusClient(_ClientBase):
                     if not call.stream:
                         _read_or_close(response)
             except httpx.TransportError as exc:
+                over = self._pacer.settle(permit, call.body, 0, None)
                 request = request or to_httpx_request(prepared)
                 delay = retry_delay_after_error(policy, attempt, request, exc)
                 if delay is None:
                     raise connection_error(exc, request, attempt) from exc
             else:
+                if not direct:
+                    body = None if call.stream else response.content
+                    over = self._pacer.settle(
+                        permit, call.body, response.status_code, response.headers, body
+                    )
                 _log_response(response, started)
                 if response.status_code < 400:
                     return response
@@ -277,7 +296,8 @@ class NebiusClient(_ClientBase):
                 if delay is None:
                     raise make_status_error(response)
             time.sleep(effective_delay(delay))
-            attempt += 1
+            # A 429 over the limit waits in the pacer; a few of them do not use up retries.
+            attempt += 0 if over and (paced := paced + 1) <= PACED_RETRIES else 1
 
     def _json(self, call: RequestOptions, model_cls: type[T]) -> T:
         reply = self._send(call, whole=True)
@@ -338,6 +358,7 @@ class NebiusClient(_ClientBase):
         requests in flight, vectors returned in input order."""
         items = check_texts(texts)
         batches = plan_batches(len(items), batch_size)
+        self._pacer.expect(model, len(batches), sum(map(len, items)) / 4)
 
         def run(span: range) -> list[list[float]]:
             call = ep.embeddings(
@@ -523,6 +544,7 @@ class AsyncNebiusClient(_ClientBase):
         *,
         ai_project_id: str | None = None,
         stream_idle_timeout: float | None = None,
+        pacing: bool | Pacing = True,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -532,6 +554,7 @@ class AsyncNebiusClient(_ClientBase):
             default_headers=default_headers,
             ai_project_id=ai_project_id,
             stream_idle_timeout=stream_idle_timeout,
+            pacing=pacing,
         )
         self._user_http = http_client
         self._pools: dict[int, _LoopPool] = {}
@@ -583,8 +606,9 @@ class AsyncNebiusClient(_ClientBase):
         # The direct path builds the httpx.Request only when it needs one.
         request = None if direct else to_httpx_request(prepared, None if transport else http)
         policy = self._policy_for(call)
-        attempt = 0
+        attempt = paced = 0
         while True:
+            permit = await apace(self._pacer, call.body)
             started = time.perf_counter()
             try:
                 if direct:
@@ -592,6 +616,9 @@ class AsyncNebiusClient(_ClientBase):
 
                     assert pool is not None
                     reply = await send_direct(pool.session, prepared)
+                    over = self._pacer.settle(
+                        permit, call.body, reply.status, reply.headers, reply.content
+                    )
                     if whole and reply.plain and not logger.isEnabledFor(20):
                         return reply
                     request = request or to_httpx_request(prepared)
@@ -606,11 +633,17 @@ class AsyncNebiusClient(_ClientBase):
                     if not call.stream:
                         await _aread_or_close(response)
             except httpx.TransportError as exc:
+                over = self._pacer.settle(permit, call.body, 0, None)
                 request = request or to_httpx_request(prepared)
                 delay = retry_delay_after_error(policy, attempt, request, exc)
                 if delay is None:
                     raise connection_error(exc, request, attempt) from exc
             else:
+                if not direct:
+                    body = None if call.stream else response.content
+                    over = self._pacer.settle(
+                        permit, call.body, response.status_code, response.headers, body
+                    )
                 _log_response(response, started)
                 if response.status_code < 400:
                     return response
@@ -621,7 +654,7 @@ class AsyncNebiusClient(_ClientBase):
                 if delay is None:
                     raise make_status_error(response)
             await asyncio.sleep(effective_delay(delay))
-            attempt += 1
+            attempt += 0 if over and (paced := paced + 1) <= PACED_RETRIES else 1
 
     async def _json(self, call: RequestOptions, model_cls: type[T]) -> T:
         reply = await self._send(call, whole=True)
@@ -677,6 +710,7 @@ class AsyncNebiusClient(_ClientBase):
 
         items = check_texts(texts)
         batches = plan_batches(len(items), batch_size)
+        self._pacer.expect(model, len(batches), sum(map(len, items)) / 4)
         gate = asyncio.Semaphore(max(1, max_concurrency))
 
         async def run(span: range) -> list[list[float]]:

@@ -1,0 +1,512 @@
+"""Pacing at the server's rate limit: send as fast as the limit allows, never into a wall.
+
+Each client has one :class:`Pacer`, with one state per model. It learns the limit from the
+``x-ratelimit-limit|remaining|reset-requests|tokens`` headers of every reply and from 429s
+(``Retry-After``, ``x-ratelimit-over-limit``):
+
+- a request goes out only while the server's last reported ``remaining``, minus what this
+  client has sent since that reply, still covers it (one request, and its estimated tokens);
+- when it does not, callers wait for the window's reset instead of collecting 429s;
+- a 429 holds every caller of that model until its ``Retry-After``; where a server sends no
+  rate-limit headers at all, a 429 also halves the requests allowed in flight, and each
+  success adds them back slowly (additive increase, multiplicative decrease);
+- ``Pacing(max_requests_per_minute=..., max_tokens_per_minute=...)`` caps the rate by hand,
+  for a key shared with other services.
+
+Processes that share a key need no coordination: the server's ``remaining`` already counts
+every process's requests. Token estimates are ~4 characters a token over the request's text,
+plus ``max_tokens``; the ``usage`` of each reply corrects the characters-per-token ratio.
+
+A server that sends no rate-limit headers costs one header lookup per reply: the pacer stays
+asleep until it sees a header or a 429. The decisions are pure (a clock is passed in, so tests
+fake it); :func:`pace` and :func:`apace` are the thread and asyncio waiting twins.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ._logs import logger
+from ._retry import is_testing, parse_retry_after
+
+__all__ = [
+    "BATCH_TURNAROUND_SECONDS",
+    "Pacer",
+    "Pacing",
+    "Permit",
+    "RateLimitSnapshot",
+    "apace",
+    "batch_advice",
+    "estimate_tokens",
+    "pace",
+    "read_rate_limit_headers",
+]
+
+CHARS_PER_TOKEN = 4.0
+BATCH_TURNAROUND_SECONDS = 3600.0
+"""A job the rate limit stretches beyond this is worth sending through the Batch API."""
+DEFAULT_RESET = 60.0  # when a reply gives ``remaining`` without a reset time
+POLL = 0.01  # how often a caller held by the in-flight window looks again
+_REMAINING_REQUESTS = "x-ratelimit-remaining-requests"
+_REMAINING_TOKENS = "x-ratelimit-remaining-tokens"
+_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+_PROMPT_RE = re.compile(rb'"prompt_tokens"\s*:\s*(\d+)')
+_COMPLETION_RE = re.compile(rb'"completion_tokens"\s*:\s*(\d+)')
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """Caps set by hand, on top of what the server's headers say (``None``: no cap).
+
+    Pass it as ``pacing=Pacing(max_requests_per_minute=300)`` to a client; ``pacing=False``
+    turns pacing off, ``pacing=True`` (the default) paces by the server's headers only.
+    """
+
+    max_requests_per_minute: float | None = None
+    max_tokens_per_minute: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("max_requests_per_minute", "max_tokens_per_minute"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float)) and value > 0):
+                raise ValueError(
+                    f"Pacing({name}={value!r}): give a number above 0, or None for no cap."
+                )
+
+
+# -- reading replies -------------------------------------------------------------------------
+
+
+def parse_duration(value: str | None) -> float | None:
+    """Seconds in ``"2"``, ``"1.5"``, ``"20ms"``, ``"1s"`` or ``"6m0s"``; ``None`` if unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    parts = _DURATION_RE.findall(value)
+    if not parts or "".join(n + u for n, u in parts) != value:
+        return None
+    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+    return sum(float(number) * scale[unit] for number, unit in parts)
+
+
+def _number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
+
+
+@dataclass(frozen=True)
+class RateLimitSnapshot:
+    """What one reply says about the rate limit (``None`` where it says nothing)."""
+
+    limit_requests: float | None = None
+    remaining_requests: float | None = None
+    reset_requests: float | None = None
+    limit_tokens: float | None = None
+    remaining_tokens: float | None = None
+    reset_tokens: float | None = None
+
+
+def read_rate_limit_headers(headers: Mapping[str, str]) -> RateLimitSnapshot | None:
+    """The rate-limit headers of a reply, or ``None`` when it has none."""
+    requests = _number(headers.get(_REMAINING_REQUESTS))
+    tokens = _number(headers.get(_REMAINING_TOKENS))
+    if requests is None and tokens is None:
+        return None
+    return RateLimitSnapshot(
+        _number(headers.get("x-ratelimit-limit-requests")),
+        requests,
+        parse_duration(headers.get("x-ratelimit-reset-requests")),
+        _number(headers.get("x-ratelimit-limit-tokens")),
+        tokens,
+        parse_duration(headers.get("x-ratelimit-reset-tokens")),
+    )
+
+
+def _text_chars(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, list):
+        return sum(_text_chars(item) for item in value)
+    if isinstance(value, dict):
+        return _text_chars(value.get("content")) + _text_chars(value.get("text"))
+    return 0
+
+
+def estimate_tokens(body: Mapping[str, Any] | None) -> tuple[float, float]:
+    """``(text tokens, completion reserve)`` of a request body: ~4 characters a token over
+    ``messages`` / ``input`` / ``prompt``, and ``max_tokens`` (or ``max_completion_tokens``)."""
+    if not body:
+        return 0.0, 0.0
+    chars = _text_chars(body.get("messages")) + _text_chars(body.get("input"))
+    chars += _text_chars(body.get("prompt"))
+    reserve = body.get("max_tokens") or body.get("max_completion_tokens") or 0
+    return math.ceil(chars / CHARS_PER_TOKEN), float(reserve if isinstance(reserve, int) else 0)
+
+
+def _usage(content: bytes | None) -> tuple[int, int] | None:
+    """``(prompt_tokens, completion_tokens)`` from a JSON reply body's ``usage``, if present."""
+    if not content:
+        return None
+    tail = content[-400:]
+    prompt = _PROMPT_RE.search(tail) or _PROMPT_RE.search(content)
+    if prompt is None:
+        return None
+    completion = _COMPLETION_RE.search(tail) or _COMPLETION_RE.search(content)
+    return int(prompt.group(1)), int(completion.group(1)) if completion else 0
+
+
+def batch_advice(
+    requests: float, tokens: float, snapshot: RateLimitSnapshot, window: float
+) -> float | None:
+    """Seconds a job of ``requests`` and ``tokens`` needs at the rate limit, when that is
+    longer than :data:`BATCH_TURNAROUND_SECONDS` (else ``None``): the Batch API would be
+    done sooner, at half the price, without touching the rate limit."""
+    needed = 0.0
+    if snapshot.limit_requests:
+        needed = max(needed, requests / snapshot.limit_requests * window)
+    if snapshot.limit_tokens:
+        needed = max(needed, tokens / snapshot.limit_tokens * window)
+    return needed if needed > BATCH_TURNAROUND_SECONDS else None
+
+
+# -- the decisions -----------------------------------------------------------------------------
+
+
+class _Budget:
+    """One dimension (requests or tokens) of a model's rate limit, as last reported."""
+
+    __slots__ = ("base", "limit", "remaining", "reset_at", "seq")
+
+    def __init__(self) -> None:
+        self.limit: float | None = None
+        self.remaining: float | None = None  # as the server reported it ...
+        self.base = 0.0  # ... after this client had issued this much
+        self.seq = -1  # the request whose reply said so
+        self.reset_at = math.inf
+
+    def update(
+        self, limit: float | None, remaining: float | None, reset: float | None,
+        seq: int, base: float, now: float,
+    ) -> None:  # fmt: skip
+        if remaining is None or seq < self.seq:
+            return  # no news, or older news than we have
+        if limit is not None:
+            self.limit = limit
+        self.remaining, self.base, self.seq = remaining, base, seq
+        self.reset_at = now + (reset if reset is not None else DEFAULT_RESET)
+
+    def available(self, now: float, issued: float, last_seq: int) -> float:
+        """How much may still be sent now (``inf`` when nothing is known)."""
+        if self.remaining is None:
+            return math.inf
+        if now >= self.reset_at:
+            if self.limit is None:
+                self.remaining = None
+                return math.inf
+            # The window has reset: replies to requests sent before now tell of the old one.
+            self.remaining, self.base, self.seq = self.limit, issued, last_seq
+            self.reset_at = math.inf
+        return self.remaining - (issued - self.base)
+
+
+def _until(reset_at: float, now: float) -> float:
+    return max(reset_at - now, POLL) if reset_at < math.inf else POLL
+
+
+@dataclass
+class Permit:
+    """One request let through: its model, its place in line and its token estimate."""
+
+    model: str
+    seq: int
+    tokens: float  # the estimate counted against the token budget
+    text_tokens: float  # the ~4-characters-a-token part of it
+    issued_tokens: float  # this client's tokens issued up to and including this one
+
+
+class ModelState:
+    """Everything the pacer knows about one model. Pure: every method takes ``now``."""
+
+    def __init__(self, caps: Pacing) -> None:
+        self.caps = caps
+        self.requests = _Budget()
+        self.tokens = _Budget()
+        self.issued = 0  # requests let through so far (the next one's seq)
+        self.issued_tokens = 0.0
+        self.blocked_until = -math.inf
+        self.ratio = 1.0  # real prompt tokens per estimated text token
+        self.completion = 0.0  # average completion tokens, when max_tokens is not given
+        self.window = 0.0  # the longest reset seen: about the window's length
+        self.in_flight = 0
+        self.cwnd: float | None = None  # requests allowed in flight after a 429 (no headers)
+        self.cut_seq = -1  # a 429 of a request sent before the last cut does not cut again
+        self.log: deque[tuple[float, float]] = deque()  # (time, tokens) for the caps
+        self.job: tuple[float, float] | None = None  # (requests, tokens) announced
+        self.advised = False
+
+    def advice(self) -> float | None:
+        """The seconds the announced job needs, once, when the Batch API would be quicker."""
+        if self.job is None or self.advised or self.requests.limit is None:
+            return None
+        snapshot = RateLimitSnapshot(self.requests.limit, None, None, self.tokens.limit)
+        seconds = batch_advice(*self.job, snapshot, self.window or DEFAULT_RESET)
+        self.advised = self.advised or seconds is not None
+        self.job = None
+        return seconds
+
+    def wants_tokens(self) -> bool:
+        return self.tokens.remaining is not None or self.caps.max_tokens_per_minute is not None
+
+    def estimate(self, text_tokens: float, reserve: float) -> float:
+        return text_tokens * self.ratio + (reserve if reserve else self.completion)
+
+    def delay(self, now: float, need: float) -> float:
+        """Seconds to wait before a request of ``need`` tokens may go; 0 means now."""
+        wait = self.blocked_until - now
+        if wait > 0:
+            return wait
+        last = self.issued - 1
+        if self.requests.available(now, self.issued, last) < 1:
+            return _until(self.requests.reset_at, now)
+        tokens = self.tokens.available(now, self.issued_tokens, last)
+        # A request bigger than the whole limit goes when the window is full again.
+        if tokens < min(need, self.tokens.limit or math.inf):
+            return _until(self.tokens.reset_at, now)
+        if self.cwnd is not None and self.in_flight >= self.cwnd:
+            return POLL
+        return self._cap_delay(now, need)
+
+    def _cap_delay(self, now: float, need: float) -> float:
+        rpm, tpm = self.caps.max_requests_per_minute, self.caps.max_tokens_per_minute
+        if rpm is None and tpm is None:
+            return 0.0
+        log = self.log
+        while log and log[0][0] <= now - 60.0:
+            log.popleft()
+        wait = 0.0
+        if rpm is not None and len(log) >= rpm:
+            wait = log[len(log) - int(rpm)][0] + 60.0 - now
+        if tpm is not None and log:
+            used = sum(tokens for _, tokens in log)
+            for at, tokens in log:
+                if used + min(need, tpm) <= tpm:
+                    break
+                used -= tokens
+                wait = max(wait, at + 60.0 - now)
+        return max(wait, 0.0)
+
+    def grant(self, now: float, model: str, text_tokens: float, need: float) -> Permit:
+        self.issued_tokens += need
+        permit = Permit(model, self.issued, need, text_tokens, self.issued_tokens)
+        self.issued += 1
+        self.in_flight += 1
+        if self.caps.max_requests_per_minute or self.caps.max_tokens_per_minute:
+            self.log.append((now, need))
+        return permit
+
+    def settle(
+        self, now: float, permit: Permit | None, status: int,
+        snapshot: RateLimitSnapshot | None, retry_after: float | None, content: bytes | None,
+    ) -> None:  # fmt: skip
+        """Take in one reply (``status`` 0: no reply, the connection failed)."""
+        if permit is not None:
+            self.in_flight = max(0, self.in_flight - 1)
+        seq = permit.seq if permit is not None else self.issued - 1
+        base = permit.issued_tokens if permit is not None else self.issued_tokens
+        if snapshot is not None:
+            s = snapshot
+            self.requests.update(
+                s.limit_requests, s.remaining_requests, s.reset_requests, seq, seq + 1, now
+            )
+            self.tokens.update(s.limit_tokens, s.remaining_tokens, s.reset_tokens, seq, base, now)
+            self.window = max(self.window, s.reset_requests or 0.0, s.reset_tokens or 0.0)
+        if status == 429:
+            wait = retry_after if retry_after is not None else 1.0
+            self.blocked_until = max(self.blocked_until, now + wait)
+            if snapshot is None and seq > self.cut_seq:
+                # No headers to go by: halve what may be in flight.
+                self.cwnd = max(1.0, min(self.cwnd or math.inf, self.in_flight + 1) / 2)
+                self.cut_seq = self.issued - 1
+        elif 200 <= status < 300:
+            if self.cwnd is not None:
+                self.cwnd += 1.0 / self.cwnd
+            if permit is not None and self.wants_tokens():
+                self._learn(permit, content)
+
+    def _learn(self, permit: Permit, content: bytes | None) -> None:
+        usage = _usage(content)
+        if usage is None:
+            return
+        prompt, completion = usage
+        if permit.text_tokens >= 16:
+            ratio = min(4.0, max(0.25, prompt / permit.text_tokens))
+            self.ratio += (ratio - self.ratio) * 0.2
+        self.completion += (completion - self.completion) * 0.1
+
+
+# -- the pacer ---------------------------------------------------------------------------------
+
+
+class Pacer:
+    """A client's pacer: one :class:`ModelState` per model, behind one lock.
+
+    ``settings``: ``True`` (pace by the server's headers), ``False`` (never wait) or
+    :class:`Pacing` caps. ``clock`` is ``time.monotonic`` unless a test fakes it.
+    """
+
+    def __init__(
+        self, settings: bool | Pacing = True, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if not isinstance(settings, (bool, Pacing)):
+            raise TypeError(
+                f"pacing={settings!r}: pass True, False or nebius_inference.pacing.Pacing(...)"
+            )
+        self.enabled = settings is not False
+        self.caps = settings if isinstance(settings, Pacing) else Pacing()
+        self.clock = clock
+        # Asleep (no cost) until a reply carries rate-limit headers or a 429, or caps are set.
+        self.awake = self.enabled and settings is not True
+        self.models: dict[str, ModelState] = {}
+        self.lock = threading.Lock()
+
+    def _state(self, model: str) -> ModelState:
+        state = self.models.get(model)
+        if state is None:
+            state = self.models[model] = ModelState(self.caps)
+        return state
+
+    def try_acquire(self, body: Mapping[str, Any] | None) -> tuple[Permit | None, float]:
+        """``(permit, 0)`` to send now, ``(None, seconds)`` to wait and ask again; ``(None, 0)``
+        when there is nothing to pace (asleep, off, or a call without a model)."""
+        if not self.awake or not body:
+            return None, 0.0
+        model = body.get("model")
+        if not isinstance(model, str):
+            return None, 0.0
+        with self.lock:
+            state = self._state(model)
+            text, reserve = estimate_tokens(body) if state.wants_tokens() else (0.0, 0.0)
+            need = state.estimate(text, reserve)
+            now = self.clock()
+            wait = state.delay(now, need)
+            if wait > 0:
+                return None, wait
+            return state.grant(now, model, text, need), 0.0
+
+    def force(self, body: Mapping[str, Any]) -> Permit | None:
+        """Let a request through without waiting (used when waiting is switched off)."""
+        model = body.get("model")
+        if not isinstance(model, str):
+            return None
+        with self.lock:
+            state = self._state(model)
+            text, reserve = estimate_tokens(body) if state.wants_tokens() else (0.0, 0.0)
+            return state.grant(self.clock(), model, text, state.estimate(text, reserve))
+
+    def settle(
+        self,
+        permit: Permit | None,
+        body: Mapping[str, Any] | None,
+        status: int,
+        headers: Mapping[str, str] | None,
+        content: bytes | None = None,
+    ) -> bool:
+        """Take in the reply to ``permit`` (``status`` 0 if none came). Returns ``True`` for a
+        429 the server marked ``x-ratelimit-over-limit: yes`` while pacing is on: its retry
+        waits in the pacer and need not count against ``max_retries``."""
+        if permit is None:
+            if not self.enabled or headers is None:
+                return False
+            if (
+                status != 429
+                and _REMAINING_REQUESTS not in headers
+                and _REMAINING_TOKENS not in headers
+            ):
+                return False  # the common case on a server without rate-limit headers
+            model = body.get("model") if body else None
+            if not isinstance(model, str):
+                return False
+            self.awake = True
+        else:
+            model = permit.model
+        snapshot = read_rate_limit_headers(headers) if headers is not None else None
+        retry_after = parse_retry_after(headers) if status == 429 and headers else None
+        with self.lock:
+            state = self._state(model)
+            state.settle(self.clock(), permit, status, snapshot, retry_after, content)
+            advice = state.advice() if state.job is not None else None
+        _advise(model, advice)
+        return (
+            status == 429
+            and headers is not None
+            and (headers.get("x-ratelimit-over-limit", "").lower() == "yes")
+        )
+
+    def expect(self, model: str, requests: float, tokens: float) -> float | None:
+        """Announce a job of ``requests`` and ``tokens`` for ``model``. When the rate limit
+        (known now, or from the next reply) makes it take longer than the Batch API likely
+        would, say so once per model in a warning; returns the projected seconds if said now."""
+        if not self.enabled:
+            return None
+        with self.lock:
+            state = self._state(model)
+            state.job = (requests, tokens)
+            seconds = state.advice()
+        return _advise(model, seconds)
+
+
+def _advise(model: str, seconds: float | None) -> float | None:
+    if seconds is not None:
+        logger.warning(
+            "At the rate limit of %s this job needs about %.0f minutes; the Batch API "
+            "(langchain_nebius.batch / llama_index_nebius.batch) costs half, does not count "
+            "against the rate limit and would likely finish sooner.",
+            model,
+            seconds / 60,
+        )
+    return seconds
+
+
+# -- the waiting twins -------------------------------------------------------------------------
+
+
+def pace(pacer: Pacer, body: Mapping[str, Any] | None) -> Permit | None:
+    """Wait (in this thread) until ``body`` may be sent; the permit to pass to ``settle``."""
+    while True:
+        permit, wait = pacer.try_acquire(body)
+        if wait <= 0:
+            return permit
+        if is_testing():  # tests switch waiting off, as for retries
+            assert body is not None
+            return pacer.force(body)
+        time.sleep(wait)
+
+
+async def apace(pacer: Pacer, body: Mapping[str, Any] | None) -> Permit | None:
+    """The asyncio twin of :func:`pace`."""
+    import asyncio
+
+    while True:
+        permit, wait = pacer.try_acquire(body)
+        if wait <= 0:
+            return permit
+        if is_testing():
+            assert body is not None
+            return pacer.force(body)
+        await asyncio.sleep(wait)

@@ -1,0 +1,368 @@
+"""The pacer's decisions, on a fake clock: nothing here waits on the wall clock."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+
+from nebius_inference import _retry, pacing
+from nebius_inference.pacing import (
+    Pacer,
+    Pacing,
+    apace,
+    batch_advice,
+    estimate_tokens,
+    pace,
+    parse_duration,
+    read_rate_limit_headers,
+)
+
+CHAT = "meta-llama/Llama-3.3-70B-Instruct"
+OTHER = "Qwen/Qwen3-32B"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def body(model: str = CHAT, chars: int = 40, max_tokens: int | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"model": model, "messages": [{"role": "user", "content": "x" * chars}]}
+    if max_tokens is not None:
+        out["max_tokens"] = max_tokens
+    return out
+
+
+def limits(
+    requests: int, tokens: int, reset: str = "10", limit_r: int = 600, limit_t: int = 100_000
+) -> dict[str, str]:
+    return {
+        "x-ratelimit-limit-requests": str(limit_r),
+        "x-ratelimit-remaining-requests": str(requests),
+        "x-ratelimit-reset-requests": reset,
+        "x-ratelimit-limit-tokens": str(limit_t),
+        "x-ratelimit-remaining-tokens": str(tokens),
+        "x-ratelimit-reset-tokens": reset,
+    }
+
+
+def grant(pacer: Pacer, b: dict[str, Any] | None = None) -> pacing.Permit:
+    permit, wait = pacer.try_acquire(b or body())
+    assert wait == 0 and permit is not None
+    return permit
+
+
+def wait_of(pacer: Pacer, b: dict[str, Any] | None = None) -> float:
+    permit, wait = pacer.try_acquire(b or body())
+    assert permit is None
+    return wait
+
+
+# -- reading replies -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("2", 2.0), ("1.5", 1.5), ("20ms", 0.02), ("1s", 1.0), ("6m0s", 360.0), ("1h2m", 3720.0)],
+)
+def test_durations(text: str, seconds: float) -> None:
+    assert parse_duration(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", [None, "", "soon", "5 parsecs", "-"])
+def test_unreadable_durations_are_none(text: str | None) -> None:
+    assert parse_duration(text) is None
+
+
+def test_headers_are_read_and_absent_headers_give_none() -> None:
+    snap = read_rate_limit_headers(limits(5, 900, reset="2.5"))
+    assert snap is not None
+    assert (snap.remaining_requests, snap.remaining_tokens, snap.reset_requests) == (5, 900, 2.5)
+    assert snap.limit_requests == 600 and snap.limit_tokens == 100_000
+    assert read_rate_limit_headers({"content-type": "application/json"}) is None
+    assert read_rate_limit_headers({"x-ratelimit-remaining-requests": "lots"}) is None
+
+
+def test_token_estimate_is_four_characters_a_token_plus_max_tokens() -> None:
+    parts = {"role": "user", "content": [{"type": "text", "text": "y" * 40}]}
+    assert estimate_tokens({"messages": [parts], "max_tokens": 100}) == (10, 100)
+    assert estimate_tokens({"input": ["a" * 8, "b" * 9]}) == (5, 0)
+    assert estimate_tokens({"prompt": "z" * 4, "max_completion_tokens": 7}) == (1, 7)
+    assert estimate_tokens(None) == (0, 0)
+
+
+# -- asleep: no headers, no cost -----------------------------------------------------------------
+
+
+def test_without_rate_limit_headers_the_pacer_stays_asleep() -> None:
+    pacer = Pacer(clock=Clock())
+    for _ in range(100):
+        permit, wait = pacer.try_acquire(body())
+        assert (permit, wait) == (None, 0.0)
+        assert pacer.settle(None, body(), 200, {"content-type": "application/json"}) is False
+    assert not pacer.awake and pacer.models == {}
+
+
+def test_switched_off_it_never_wakes_or_waits() -> None:
+    pacer = Pacer(False, clock=Clock())
+    pacer.settle(None, body(), 200, limits(0, 0))
+    pacer.settle(None, body(), 429, {"retry-after": "30", "x-ratelimit-over-limit": "yes"})
+    assert pacer.try_acquire(body()) == (None, 0.0) and not pacer.awake
+
+
+# -- the server's remaining ----------------------------------------------------------------------
+
+
+def test_requests_stop_at_what_remains_and_resume_at_the_reset() -> None:
+    clock = Clock()
+    pacer = Pacer(clock=clock)
+    pacer.settle(None, body(), 200, limits(3, 100_000, reset="10"))
+    assert pacer.awake
+    permits = [grant(pacer) for _ in range(3)]
+    clock.now += 4
+    assert wait_of(pacer) == pytest.approx(6.0)  # not into the wall: until the reset
+    # A later reply of the same window says the same: still nothing left.
+    pacer.settle(permits[0], body(), 200, limits(2, 99_000, reset="6"))
+    assert wait_of(pacer) == pytest.approx(6.0)
+    clock.now += 6
+    grant(pacer)  # a fresh window: the whole limit again
+
+
+def test_an_older_reply_does_not_undo_a_newer_one() -> None:
+    clock = Clock()
+    pacer = Pacer(clock=clock)
+    pacer.settle(None, body(), 200, limits(10, 100_000))
+    first, second = grant(pacer), grant(pacer)
+    pacer.settle(second, body(), 200, limits(1, 100_000))  # other processes used the rest
+    pacer.settle(first, body(), 200, limits(9, 100_000))  # came back late: older news
+    grant(pacer)
+    assert wait_of(pacer) > 0
+
+
+def test_requests_sent_after_a_reply_are_counted_against_it() -> None:
+    clock = Clock()
+    pacer = Pacer(clock=clock)
+    pacer.settle(None, body(), 200, limits(100, 100_000))
+    first = grant(pacer)
+    for _ in range(10):
+        grant(pacer)
+    # The reply to the first says 5 remain; ten were sent after it, so nothing is left.
+    pacer.settle(first, body(), 200, limits(5, 100_000))
+    assert wait_of(pacer) == pytest.approx(10.0)
+
+
+def test_tokens_stop_at_what_remains() -> None:
+    clock = Clock()
+    pacer = Pacer(clock=clock)
+    pacer.settle(None, body(), 200, limits(100, 150, reset="3"))
+    grant(pacer, body(chars=400))  # 100 tokens
+    assert wait_of(pacer, body(chars=400)) == pytest.approx(3.0)
+    grant(pacer, body(chars=200))  # 50 tokens still fit
+    assert wait_of(pacer, body(chars=4)) == pytest.approx(3.0)
+
+
+def test_max_tokens_counts_against_the_token_limit() -> None:
+    pacer = Pacer(clock=Clock())
+    pacer.settle(None, body(), 200, limits(100, 500))
+    grant(pacer, body(chars=40, max_tokens=450))
+    assert wait_of(pacer, body(chars=40, max_tokens=450)) > 0
+
+
+def test_a_request_bigger_than_the_whole_limit_goes_in_a_full_window() -> None:
+    clock = Clock()
+    pacer = Pacer(clock=clock)
+    pacer.settle(None, body(), 200, limits(100, 1000, reset="5", limit_t=1000))
+    grant(pacer, body(chars=8000))  # 2000 tokens, all of a full window
+    assert wait_of(pacer, body(chars=8000)) == pytest.approx(5.0)
+    clock.now += 5
+    grant(pacer, body(chars=8000))
+
+
+def test_usage_corrects_the_characters_per_token_ratio() -> None:
+    pacer = Pacer(clock=Clock())
+    pacer.settle(None, body(), 200, limits(1000, 1_000_000))
+    b = body(chars=400)  # estimated 100 tokens
+    for _ in range(30):
+        permit = grant(pacer, b)
+        reply = b'{"usage":{"prompt_tokens":200,"completion_tokens":30,"total_tokens":230}}'
+        pacer.settle(permit, b, 200, limits(1000, 1_000_000), reply)
+    state = pacer.models[CHAT]
+    assert state.ratio == pytest.approx(2.0, rel=0.05)
+    assert state.completion == pytest.approx(30, rel=0.1)
+    assert grant(pacer, b).tokens == pytest.approx(230, rel=0.05)
+    # With max_tokens the reserve is what was asked for, not the average.
+    assert grant(pacer, body(chars=400, max_tokens=10)).tokens == pytest.approx(210, rel=0.05)
+
+
+# -- 429s ----------------------------------------------------------------------------------------
+
+
+def test_a_429_holds_every_request_of_that_model_until_retry_after() -> None:
+    clock = Clock()
+    pacer = Pacer(clock=clock)
+    pacer.settle(None, body(), 200, limits(100, 100_000))
+    permit = grant(pacer)
+    over = pacer.settle(permit, body(), 429, {"retry-after": "7", "x-ratelimit-over-limit": "yes"})
+    assert over is True
+    assert wait_of(pacer) == pytest.approx(7.0)
+    grant(pacer, body(OTHER))  # another model has its own limit
+    clock.now += 7
+    grant(pacer)
+
+
+def test_only_a_429_marked_over_the_limit_frees_a_retry() -> None:
+    pacer = Pacer(clock=Clock())
+    assert pacer.settle(None, body(), 429, {"retry-after": "1"}) is False
+    assert pacer.settle(None, body(), 503, {"x-ratelimit-over-limit": "yes"}) is False
+
+
+def test_without_headers_429s_halve_what_may_be_in_flight_and_successes_add_back() -> None:
+    clock = Clock()
+    pacer = Pacer(clock=clock)
+    pacer.settle(None, body(), 429, {"retry-after": "0"})  # wakes the pacer
+    state = pacer.models[CHAT]
+    assert state.cwnd is None  # nothing was in flight to cut
+    permits = [grant(pacer) for _ in range(16)]
+    pacer.settle(permits[0], body(), 429, {"retry-after": "1"})
+    assert state.cwnd == pytest.approx(8.0)  # (15 in flight + this one) / 2
+    # The other 429s of the same burst do not cut again.
+    pacer.settle(permits[1], body(), 429, {})
+    assert state.cwnd == pytest.approx(8.0)
+    clock.now += 2
+    assert wait_of(pacer) == pacing.POLL  # 14 still in flight, 8 allowed
+    for permit in permits[2:9]:
+        pacer.settle(permit, body(), 200, {})
+    assert state.in_flight == 7
+    assert state.cwnd == pytest.approx(8.83, abs=0.01)  # +1/cwnd per success
+    grant(pacer)
+    newest = grant(pacer)
+    assert wait_of(pacer) == pacing.POLL  # 9 in flight, 8.83 allowed
+    # A 429 of a request sent after the cut cuts again.
+    pacer.settle(newest, body(), 429, {})
+    assert state.cwnd == pytest.approx(8.83 / 2, abs=0.01)
+
+
+# -- caps set by hand ----------------------------------------------------------------------------
+
+
+def test_requests_per_minute_cap() -> None:
+    clock = Clock()
+    pacer = Pacer(Pacing(max_requests_per_minute=3), clock=clock)
+    assert pacer.awake  # caps apply from the first request
+    for _ in range(3):
+        grant(pacer)
+        clock.now += 10
+    assert wait_of(pacer) == pytest.approx(30.0)
+    clock.now += 30
+    grant(pacer)
+
+
+def test_tokens_per_minute_cap() -> None:
+    clock = Clock()
+    pacer = Pacer(Pacing(max_tokens_per_minute=100), clock=clock)
+    pacer.settle(None, body(), 200, limits(1000, 1000))  # the token budget is now tracked
+    grant(pacer, body(chars=240))  # 60 tokens
+    clock.now += 1
+    grant(pacer, body(chars=160))  # 40 tokens
+    assert wait_of(pacer, body(chars=4)) == pytest.approx(59.0)
+
+
+@pytest.mark.parametrize("value", [0, -5, "100", float("nan")])
+def test_caps_must_be_positive_numbers(value: Any) -> None:
+    with pytest.raises(ValueError, match="above 0"):
+        Pacing(max_requests_per_minute=value)
+
+
+def test_settings_of_the_wrong_type_are_refused() -> None:
+    with pytest.raises(TypeError, match="Pacing"):
+        Pacer({"rpm": 5})  # type: ignore[arg-type]
+
+
+# -- the Batch API hint --------------------------------------------------------------------------
+
+
+def test_batch_advice_is_given_when_the_limit_makes_a_job_slower_than_a_batch() -> None:
+    snap = pacing.RateLimitSnapshot(limit_requests=600, limit_tokens=400_000)
+    assert batch_advice(600 * 30, 0, snap, 60) is None  # 30 minutes at the limit
+    assert batch_advice(600 * 90, 0, snap, 60) == pytest.approx(90 * 60)
+    assert batch_advice(10, 400_000 * 120, snap, 60) == pytest.approx(120 * 60)
+
+
+def test_a_big_job_is_pointed_to_the_batch_api_once(caplog: pytest.LogCaptureFixture) -> None:
+    pacer = Pacer(clock=Clock())
+    with caplog.at_level(logging.WARNING, logger="nebius_inference"):
+        assert pacer.expect(CHAT, 600 * 100, 0) is None  # the limit is not known yet
+        pacer.settle(None, body(), 200, limits(600, 100_000, reset="60"))
+        pacer.expect(CHAT, 600 * 100, 0)
+        pacer.expect(CHAT, 600 * 100, 0)
+        assert pacer.expect(OTHER, 10, 10) is None
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1, lines
+    assert "langchain_nebius.batch" in lines[0] and "llama_index_nebius.batch" in lines[0]
+    assert CHAT in lines[0]
+
+
+def test_a_small_job_gets_no_hint(caplog: pytest.LogCaptureFixture) -> None:
+    pacer = Pacer(clock=Clock())
+    pacer.settle(None, body(), 200, limits(600, 100_000, reset="60"))
+    with caplog.at_level(logging.WARNING, logger="nebius_inference"):
+        assert pacer.expect(CHAT, 600 * 10, 10_000) is None
+    assert not caplog.records
+
+
+# -- the waiting twins ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def waiting(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Waiting switched on, with sleeps that move the fake clock instead of the wall clock."""
+    _retry.set_testing(False)
+    clock = Clock()
+
+    def fake_sleep(seconds: float) -> None:
+        clock.now += seconds
+
+    async def fake_asleep(seconds: float) -> None:
+        clock.now += seconds
+
+    monkeypatch.setattr(pacing.time, "sleep", fake_sleep)
+    monkeypatch.setattr(asyncio, "sleep", fake_asleep)
+    return clock
+
+
+def test_pace_waits_for_the_reset(waiting: Clock) -> None:
+    pacer = Pacer(clock=waiting)
+    pacer.settle(None, body(), 200, limits(1, 100_000, reset="2"))
+    start = waiting.now
+    assert pace(pacer, body()) is not None
+    assert waiting.now == start
+    assert pace(pacer, body()) is not None
+    assert waiting.now == pytest.approx(start + 2)
+
+
+def test_apace_waits_for_the_reset(waiting: Clock) -> None:
+    pacer = Pacer(clock=waiting)
+    pacer.settle(None, body(), 200, limits(1, 100_000, reset="2"))
+    start = waiting.now
+
+    async def two() -> None:
+        await apace(pacer, body())
+        await apace(pacer, body())
+
+    asyncio.run(two())
+    assert waiting.now == pytest.approx(start + 2)
+
+
+def test_while_testing_the_twins_do_not_wait() -> None:
+    clock = Clock()
+    pacer = Pacer(clock=clock)
+    pacer.settle(None, body(), 200, limits(0, 0, reset="60"))
+    assert pace(pacer, body()) is not None
+    assert asyncio.run(apace(pacer, body())) is not None
+    assert clock.now == 1000.0 and _retry.recorded_sleeps() == []
