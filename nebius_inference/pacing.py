@@ -54,6 +54,7 @@ BATCH_TURNAROUND_SECONDS = 3600.0
 """A job the rate limit stretches beyond this is worth sending through the Batch API."""
 DEFAULT_RESET = 60.0  # when a reply gives ``remaining`` without a reset time
 POLL = 0.01  # how often a caller held by the in-flight window looks again
+IN_FLIGHT_HORIZON = 10.0  # seconds after which an unanswered request no longer counts
 _REMAINING_REQUESTS = "x-ratelimit-remaining-requests"
 _REMAINING_TOKENS = "x-ratelimit-remaining-tokens"
 _DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
@@ -189,40 +190,45 @@ def batch_advice(
 
 
 class _Budget:
-    """One dimension (requests or tokens) of a model's rate limit, as last reported."""
+    """One dimension (requests or tokens) of a model's rate limit in the current window.
 
-    __slots__ = ("base", "limit", "remaining", "reset_at", "seq")
+    Within a window the server's ``remaining`` only goes down, and each reply reports it as of
+    that request's arrival; threads and tasks do not reach the server in the order they were
+    let through. So the lowest ``remaining`` any reply of this window reported is the latest
+    known, and every request still unanswered may or may not be counted in it: what may
+    still be sent is that lowest ``remaining`` minus everything in flight.
+    """
+
+    __slots__ = ("floor", "limit", "remaining", "reset_at")
 
     def __init__(self) -> None:
         self.limit: float | None = None
-        self.remaining: float | None = None  # as the server reported it ...
-        self.base = 0.0  # ... after this client had issued this much
-        self.seq = -1  # the request whose reply said so
+        self.remaining: float | None = None  # the lowest reported in this window
+        self.floor = -2  # requests up to this one were let through in an earlier window
         self.reset_at = math.inf
 
     def update(
         self, limit: float | None, remaining: float | None, reset: float | None,
-        seq: int, base: float, now: float,
+        seq: int, now: float,
     ) -> None:  # fmt: skip
-        if remaining is None or seq < self.seq:
-            return  # no news, or older news than we have
+        if remaining is None or seq <= self.floor:
+            return  # no news, or news of an earlier window
         if limit is not None:
             self.limit = limit
-        self.remaining, self.base, self.seq = remaining, base, seq
-        self.reset_at = now + (reset if reset is not None else DEFAULT_RESET)
+        if self.remaining is None or remaining < self.remaining:
+            self.remaining = remaining
+        self.reset_at = min(self.reset_at, now + (reset if reset is not None else DEFAULT_RESET))
 
-    def available(self, now: float, issued: float, last_seq: int) -> float:
+    def available(self, now: float, in_flight: float, last_seq: int) -> float:
         """How much may still be sent now (``inf`` when nothing is known)."""
         if self.remaining is None:
             return math.inf
         if now >= self.reset_at:
-            if self.limit is None:
-                self.remaining = None
+            # The window has reset; replies to requests sent before now tell of the old one.
+            self.remaining, self.floor, self.reset_at = self.limit, last_seq, math.inf
+            if self.remaining is None:
                 return math.inf
-            # The window has reset: replies to requests sent before now tell of the old one.
-            self.remaining, self.base, self.seq = self.limit, issued, last_seq
-            self.reset_at = math.inf
-        return self.remaining - (issued - self.base)
+        return self.remaining - in_flight
 
 
 def _until(reset_at: float, now: float) -> float:
@@ -237,7 +243,6 @@ class Permit:
     seq: int
     tokens: float  # the estimate counted against the token budget
     text_tokens: float  # the ~4-characters-a-token part of it
-    issued_tokens: float  # this client's tokens issued up to and including this one
 
 
 class ModelState:
@@ -248,12 +253,12 @@ class ModelState:
         self.requests = _Budget()
         self.tokens = _Budget()
         self.issued = 0  # requests let through so far (the next one's seq)
-        self.issued_tokens = 0.0
         self.blocked_until = -math.inf
         self.ratio = 1.0  # real prompt tokens per estimated text token
         self.completion = 0.0  # average completion tokens, when max_tokens is not given
         self.window = 0.0  # the longest reset seen: about the window's length
-        self.in_flight = 0
+        # Requests let through and not answered yet: seq -> (when, tokens), oldest first.
+        self.unanswered: dict[int, tuple[float, float]] = {}
         self.cwnd: float | None = None  # requests allowed in flight after a 429 (no headers)
         self.cut_seq = -1  # a 429 of a request sent before the last cut does not cut again
         self.log: deque[tuple[float, float]] = deque()  # (time, tokens) for the caps
@@ -282,13 +287,27 @@ class ModelState:
         if wait > 0:
             return wait
         last = self.issued - 1
-        if self.requests.available(now, self.issued, last) < 1:
-            return _until(self.requests.reset_at, now)
-        tokens = self.tokens.available(now, self.issued_tokens, last)
+        unanswered = self.unanswered
+        while unanswered:  # one unanswered this long has surely reached the server
+            first = next(iter(unanswered))
+            if unanswered[first][0] > now - IN_FLIGHT_HORIZON:
+                break
+            del unanswered[first]
+        requests = self.requests.available(now, len(self.unanswered), last)
+        if requests < 1:
+            # Replies in flight may show that fewer were counted; else wait for the reset.
+            return (
+                POLL
+                if requests + len(self.unanswered) >= 1
+                else _until(self.requests.reset_at, now)
+            )
+        flying = sum(t for _, t in unanswered.values()) if self.tokens.remaining is not None else 0
+        tokens = self.tokens.available(now, flying, last)
         # A request bigger than the whole limit goes when the window is full again.
-        if tokens < min(need, self.tokens.limit or math.inf):
-            return _until(self.tokens.reset_at, now)
-        if self.cwnd is not None and self.in_flight >= self.cwnd:
+        need = min(need, self.tokens.limit or math.inf)
+        if tokens < need:
+            return POLL if tokens + flying >= need else _until(self.tokens.reset_at, now)
+        if self.cwnd is not None and len(unanswered) >= self.cwnd:
             return POLL
         return self._cap_delay(now, need)
 
@@ -312,10 +331,9 @@ class ModelState:
         return max(wait, 0.0)
 
     def grant(self, now: float, model: str, text_tokens: float, need: float) -> Permit:
-        self.issued_tokens += need
-        permit = Permit(model, self.issued, need, text_tokens, self.issued_tokens)
+        permit = Permit(model, self.issued, need, text_tokens)
         self.issued += 1
-        self.in_flight += 1
+        self.unanswered[permit.seq] = (now, need)
         if self.caps.max_requests_per_minute or self.caps.max_tokens_per_minute:
             self.log.append((now, need))
         return permit
@@ -326,22 +344,22 @@ class ModelState:
     ) -> None:  # fmt: skip
         """Take in one reply (``status`` 0: no reply, the connection failed)."""
         if permit is not None:
-            self.in_flight = max(0, self.in_flight - 1)
+            self.unanswered.pop(permit.seq, None)
         seq = permit.seq if permit is not None else self.issued - 1
-        base = permit.issued_tokens if permit is not None else self.issued_tokens
         if snapshot is not None:
             s = snapshot
-            self.requests.update(
-                s.limit_requests, s.remaining_requests, s.reset_requests, seq, seq + 1, now
-            )
-            self.tokens.update(s.limit_tokens, s.remaining_tokens, s.reset_tokens, seq, base, now)
+            self.requests.update(s.limit_requests, s.remaining_requests, s.reset_requests, seq, now)
+            self.tokens.update(s.limit_tokens, s.remaining_tokens, s.reset_tokens, seq, now)
             self.window = max(self.window, s.reset_requests or 0.0, s.reset_tokens or 0.0)
         if status == 429:
             wait = retry_after if retry_after is not None else 1.0
+            if snapshot is not None:  # the reset is exact; Retry-After is in whole seconds
+                wait = min(wait, max(snapshot.reset_requests or 0, snapshot.reset_tokens or 0))
             self.blocked_until = max(self.blocked_until, now + wait)
             if snapshot is None and seq > self.cut_seq:
                 # No headers to go by: halve what may be in flight.
-                self.cwnd = max(1.0, min(self.cwnd or math.inf, self.in_flight + 1) / 2)
+                flying = len(self.unanswered) + 1
+                self.cwnd = max(1.0, min(self.cwnd or math.inf, flying) / 2)
                 self.cut_seq = self.issued - 1
         elif 200 <= status < 300:
             if self.cwnd is not None:

@@ -119,52 +119,90 @@ def test_switched_off_it_never_wakes_or_waits() -> None:
 # -- the server's remaining ----------------------------------------------------------------------
 
 
+def answer(
+    pacer: Pacer, permit: pacing.Permit, requests: int, tokens: int = 100_000, reset: str = "10"
+) -> None:
+    pacer.settle(permit, body(), 200, limits(requests, tokens, reset=reset))
+
+
 def test_requests_stop_at_what_remains_and_resume_at_the_reset() -> None:
     clock = Clock()
     pacer = Pacer(clock=clock)
     pacer.settle(None, body(), 200, limits(3, 100_000, reset="10"))
     assert pacer.awake
     permits = [grant(pacer) for _ in range(3)]
+    # Three in flight against three remaining: wait for their replies, not for the reset.
+    assert wait_of(pacer) == pacing.POLL
+    for permit, left in zip(permits, (2, 1, 0)):
+        answer(pacer, permit, left, reset="10")
     clock.now += 4
     assert wait_of(pacer) == pytest.approx(6.0)  # not into the wall: until the reset
-    # A later reply of the same window says the same: still nothing left.
-    pacer.settle(permits[0], body(), 200, limits(2, 99_000, reset="6"))
-    assert wait_of(pacer) == pytest.approx(6.0)
     clock.now += 6
-    grant(pacer)  # a fresh window: the whole limit again
+    permits = [grant(pacer) for _ in range(600)]  # a fresh window: the whole limit again
+    assert wait_of(pacer) == pacing.POLL
 
 
-def test_an_older_reply_does_not_undo_a_newer_one() -> None:
+def test_the_lowest_remaining_of_a_window_wins() -> None:
+    """Requests reach the server in another order than they were let through: the reply
+    reporting the least remaining is the latest news, whatever its place in line."""
     clock = Clock()
     pacer = Pacer(clock=clock)
     pacer.settle(None, body(), 200, limits(10, 100_000))
-    first, second = grant(pacer), grant(pacer)
-    pacer.settle(second, body(), 200, limits(1, 100_000))  # other processes used the rest
-    pacer.settle(first, body(), 200, limits(9, 100_000))  # came back late: older news
-    grant(pacer)
-    assert wait_of(pacer) > 0
+    first, second, third = grant(pacer), grant(pacer), grant(pacer)
+    answer(pacer, second, 2)  # other processes used most of the rest
+    answer(pacer, first, 9)  # reached the server before them: older news
+    assert pacer.models[CHAT].requests.remaining == 2
+    grant(pacer)  # 2 remaining, 1 in flight (third): one more may go
+    assert wait_of(pacer) == pacing.POLL
+    answer(pacer, third, 1)
+    assert wait_of(pacer) == pacing.POLL  # the fourth is still unanswered
 
 
-def test_requests_sent_after_a_reply_are_counted_against_it() -> None:
+def test_requests_in_flight_count_against_what_remains() -> None:
     clock = Clock()
     pacer = Pacer(clock=clock)
-    pacer.settle(None, body(), 200, limits(100, 100_000))
-    first = grant(pacer)
-    for _ in range(10):
-        grant(pacer)
-    # The reply to the first says 5 remain; ten were sent after it, so nothing is left.
-    pacer.settle(first, body(), 200, limits(5, 100_000))
+    pacer.settle(None, body(), 200, limits(5, 100_000))
+    permits = [grant(pacer) for _ in range(5)]
+    assert wait_of(pacer) == pacing.POLL
+    answer(pacer, permits[0], 4)  # the server counted one; four still fly
+    assert wait_of(pacer) == pacing.POLL
+    for permit in permits[1:]:
+        answer(pacer, permit, 0)
     assert wait_of(pacer) == pytest.approx(10.0)
+
+
+def test_a_request_unanswered_for_long_stops_counting() -> None:
+    clock = Clock()
+    pacer = Pacer(clock=clock)
+    pacer.settle(None, body(), 200, limits(1, 100_000, reset="60"))
+    grant(pacer)  # never answered (its caller was cancelled)
+    assert wait_of(pacer) == pacing.POLL
+    clock.now += pacing.IN_FLIGHT_HORIZON + 1
+    grant(pacer)
+
+
+def test_replies_of_an_earlier_window_are_ignored() -> None:
+    clock = Clock()
+    pacer = Pacer(clock=clock)
+    pacer.settle(None, body(), 200, limits(2, 100_000, reset="1"))
+    old = grant(pacer)
+    clock.now += 1  # the window resets while ``old`` is in flight
+    new = grant(pacer)
+    answer(pacer, old, 0, reset="0")
+    answer(pacer, new, 599, reset="1")
+    assert pacer.models[CHAT].requests.remaining == 599
 
 
 def test_tokens_stop_at_what_remains() -> None:
     clock = Clock()
     pacer = Pacer(clock=clock)
     pacer.settle(None, body(), 200, limits(100, 150, reset="3"))
-    grant(pacer, body(chars=400))  # 100 tokens
+    first = grant(pacer, body(chars=400))  # 100 tokens
+    assert wait_of(pacer, body(chars=400)) == pacing.POLL  # its reply may say it cost less
+    answer(pacer, first, 99, 50, reset="3")
     assert wait_of(pacer, body(chars=400)) == pytest.approx(3.0)
     grant(pacer, body(chars=200))  # 50 tokens still fit
-    assert wait_of(pacer, body(chars=4)) == pytest.approx(3.0)
+    assert wait_of(pacer, body(chars=4)) == pacing.POLL
 
 
 def test_max_tokens_counts_against_the_token_limit() -> None:
@@ -178,7 +216,8 @@ def test_a_request_bigger_than_the_whole_limit_goes_in_a_full_window() -> None:
     clock = Clock()
     pacer = Pacer(clock=clock)
     pacer.settle(None, body(), 200, limits(100, 1000, reset="5", limit_t=1000))
-    grant(pacer, body(chars=8000))  # 2000 tokens, all of a full window
+    big = grant(pacer, body(chars=8000))  # 2000 tokens: all of a full window
+    answer(pacer, big, 99, 0, reset="5")
     assert wait_of(pacer, body(chars=8000)) == pytest.approx(5.0)
     clock.now += 5
     grant(pacer, body(chars=8000))
@@ -238,7 +277,7 @@ def test_without_headers_429s_halve_what_may_be_in_flight_and_successes_add_back
     assert wait_of(pacer) == pacing.POLL  # 14 still in flight, 8 allowed
     for permit in permits[2:9]:
         pacer.settle(permit, body(), 200, {})
-    assert state.in_flight == 7
+    assert len(state.unanswered) == 7
     assert state.cwnd == pytest.approx(8.83, abs=0.01)  # +1/cwnd per success
     grant(pacer)
     newest = grant(pacer)
@@ -340,8 +379,9 @@ def test_pace_waits_for_the_reset(waiting: Clock) -> None:
     pacer = Pacer(clock=waiting)
     pacer.settle(None, body(), 200, limits(1, 100_000, reset="2"))
     start = waiting.now
-    assert pace(pacer, body()) is not None
-    assert waiting.now == start
+    permit = pace(pacer, body())
+    assert permit is not None and waiting.now == start
+    answer(pacer, permit, 0, reset="2")
     assert pace(pacer, body()) is not None
     assert waiting.now == pytest.approx(start + 2)
 
@@ -352,7 +392,9 @@ def test_apace_waits_for_the_reset(waiting: Clock) -> None:
     start = waiting.now
 
     async def two() -> None:
-        await apace(pacer, body())
+        permit = await apace(pacer, body())
+        assert permit is not None
+        answer(pacer, permit, 0, reset="2")
         await apace(pacer, body())
 
     asyncio.run(two())
