@@ -54,6 +54,8 @@ BATCH_TURNAROUND_SECONDS = 3600.0
 """A job the rate limit stretches beyond this is worth sending through the Batch API."""
 DEFAULT_RESET = 60.0  # when a reply gives ``remaining`` without a reset time
 POLL = 0.01  # how often a caller held by the in-flight window looks again
+PROBE_WAIT = 2.0  # the longest the first request's reply is waited for by the others
+MIN_SHARE = 0.05
 IN_FLIGHT_HORIZON = 10.0  # seconds after which an unanswered request no longer counts
 _REMAINING_REQUESTS = "x-ratelimit-remaining-requests"
 _REMAINING_TOKENS = "x-ratelimit-remaining-tokens"
@@ -197,22 +199,32 @@ class _Budget:
     let through. So the lowest ``remaining`` any reply of this window reported is the latest
     known, and every request still unanswered may or may not be counted in it: what may
     still be sent is that lowest ``remaining`` minus everything in flight.
+
+    Other processes sharing the key draw on the same ``remaining`` and cannot be asked what
+    they have in flight. So each process takes only its share of what remains: the part of
+    what the window has used so far (``limit - remaining``) that its own answered requests
+    account for (every answered request is in the lowest ``remaining``, so this share never
+    overstates; it catches up as replies come). Alone that is 1; two processes sending alike
+    settle at about a half each, and do not both spend the same remainder.
     """
 
-    __slots__ = ("floor", "limit", "remaining", "reset_at")
+    __slots__ = ("floor", "limit", "own", "remaining", "reset_at", "share")
 
     def __init__(self) -> None:
         self.limit: float | None = None
         self.remaining: float | None = None  # the lowest reported in this window
         self.floor = -2  # requests up to this one were let through in an earlier window
         self.reset_at = math.inf
+        self.own = 0.0  # what this window counted of ours, as far as answered
+        self.share = 1.0  # of the window's use that is ours (kept for the next window)
 
     def update(
         self, limit: float | None, remaining: float | None, reset: float | None,
-        seq: int, now: float,
+        seq: int, now: float, amount: float,
     ) -> None:  # fmt: skip
         if remaining is None or seq <= self.floor:
             return  # no news, or news of an earlier window
+        self.own += amount
         if limit is not None:
             self.limit = limit
         if self.remaining is None or remaining < self.remaining:
@@ -226,9 +238,24 @@ class _Budget:
         if now >= self.reset_at:
             # The window has reset; replies to requests sent before now tell of the old one.
             self.remaining, self.floor, self.reset_at = self.limit, last_seq, math.inf
+            self.own = 0.0
             if self.remaining is None:
                 return math.inf
-        return self.remaining - in_flight
+        if self.limit:
+            used = self.limit - self.remaining
+            if used > 0:
+                self.share = min(1.0, max(MIN_SHARE, self.own / used))
+        return self.remaining * self.share - in_flight
+
+
+def _spread(now: float, budget: _Budget, room: float, need: float) -> float:
+    """The gap to leave after a request of ``need`` so that ``room`` lasts until the reset:
+    requests spread over the window instead of a burst at its start, so processes that
+    share the key see each other's use in ``remaining`` before they spend the same rest."""
+    left = budget.reset_at - now
+    if not 0 < left < math.inf or not 0 < room < math.inf:
+        return 0.0
+    return left * need / room
 
 
 def _until(reset_at: float, now: float) -> float:
@@ -261,6 +288,8 @@ class ModelState:
         self.unanswered: dict[int, tuple[float, float]] = {}
         self.cwnd: float | None = None  # requests allowed in flight after a 429 (no headers)
         self.cut_seq = -1  # a 429 of a request sent before the last cut does not cut again
+        self.spread_at = -math.inf  # the next request may go then ...
+        self.gap = 0.0  # ... this long after the one being let through
         self.log: deque[tuple[float, float]] = deque()  # (time, tokens) for the caps
         self.job: tuple[float, float] | None = None  # (requests, tokens) announced
         self.advised = False
@@ -293,15 +322,19 @@ class ModelState:
             if unanswered[first][0] > now - IN_FLIGHT_HORIZON:
                 break
             del unanswered[first]
-        requests = self.requests.available(now, len(self.unanswered), last)
-        if requests < 1:
+        requests = self.requests.available(now, len(unanswered), last)
+        r = self.requests
+        fresh = not unanswered and r.remaining == r.limit and (r.remaining or 0) >= 1
+        if requests < 1 and not fresh:
             # Replies in flight may show that fewer were counted; else wait for the reset.
             return (
                 POLL
                 if requests + len(self.unanswered) >= 1
                 else _until(self.requests.reset_at, now)
             )
-        flying = sum(t for _, t in unanswered.values()) if self.tokens.remaining is not None else 0
+        flying = 0.0
+        if self.tokens.remaining is not None:
+            flying = sum(t for _, t in unanswered.values())
         tokens = self.tokens.available(now, flying, last)
         # A request bigger than the whole limit goes when the window is full again.
         need = min(need, self.tokens.limit or math.inf)
@@ -309,6 +342,10 @@ class ModelState:
             return POLL if tokens + flying >= need else _until(self.tokens.reset_at, now)
         if self.cwnd is not None and len(unanswered) >= self.cwnd:
             return POLL
+        if self.spread_at > now:
+            return self.spread_at - now
+        self.gap = _spread(now, r, max(requests, 1.0), 1.0)
+        self.gap = max(self.gap, _spread(now, self.tokens, tokens, need))
         return self._cap_delay(now, need)
 
     def _cap_delay(self, now: float, need: float) -> float:
@@ -332,6 +369,7 @@ class ModelState:
 
     def grant(self, now: float, model: str, text_tokens: float, need: float) -> Permit:
         permit = Permit(model, self.issued, need, text_tokens)
+        self.spread_at, self.gap = now + self.gap, 0.0
         self.issued += 1
         self.unanswered[permit.seq] = (now, need)
         if self.caps.max_requests_per_minute or self.caps.max_tokens_per_minute:
@@ -341,15 +379,21 @@ class ModelState:
     def settle(
         self, now: float, permit: Permit | None, status: int,
         snapshot: RateLimitSnapshot | None, retry_after: float | None, content: bytes | None,
+        sent_unpaced: float = 0.0,
     ) -> None:  # fmt: skip
-        """Take in one reply (``status`` 0: no reply, the connection failed)."""
+        """Take in one reply (``status`` 0: no reply, the connection failed). A request sent
+        before the pacer woke has no permit: ``sent_unpaced`` is its token estimate."""
         if permit is not None:
             self.unanswered.pop(permit.seq, None)
         seq = permit.seq if permit is not None else self.issued - 1
         if snapshot is not None:
             s = snapshot
-            self.requests.update(s.limit_requests, s.remaining_requests, s.reset_requests, seq, now)
-            self.tokens.update(s.limit_tokens, s.remaining_tokens, s.reset_tokens, seq, now)
+            counted = status != 429  # a 429 was not counted
+            amount = (permit.tokens if permit is not None else sent_unpaced) if counted else 0.0
+            self.requests.update(
+                s.limit_requests, s.remaining_requests, s.reset_requests, seq, now, float(counted)
+            )
+            self.tokens.update(s.limit_tokens, s.remaining_tokens, s.reset_tokens, seq, now, amount)
             self.window = max(self.window, s.reset_requests or 0.0, s.reset_tokens or 0.0)
         if status == 429:
             wait = retry_after if retry_after is not None else 1.0
@@ -400,6 +444,9 @@ class Pacer:
         self.clock = clock
         # Asleep (no cost) until a reply carries rate-limit headers or a 429, or caps are set.
         self.awake = self.enabled and settings is not True
+        # ... and for good once a reply of an inference call carries none (``quiet``).
+        self.quiet = not self.enabled
+        self.probe_until = 0.0
         self.models: dict[str, ModelState] = {}
         self.lock = threading.Lock()
 
@@ -412,7 +459,11 @@ class Pacer:
     def try_acquire(self, body: Mapping[str, Any] | None) -> tuple[Permit | None, float]:
         """``(permit, 0)`` to send now, ``(None, seconds)`` to wait and ask again; ``(None, 0)``
         when there is nothing to pace (asleep, off, or a call without a model)."""
-        if not self.awake or not body:
+        if not self.awake:
+            if self.quiet or not body:
+                return None, 0.0
+            return None, self._probe()
+        if not body:
             return None, 0.0
         model = body.get("model")
         if not isinstance(model, str):
@@ -426,6 +477,17 @@ class Pacer:
             if wait > 0:
                 return None, wait
             return state.grant(now, model, text, need), 0.0
+
+    def _probe(self) -> float:
+        """Before the first reply: the first request goes alone and the others wait for what
+        its reply says (at most ``PROBE_WAIT``), so a job does not open with a burst into a
+        limit it cannot see yet."""
+        with self.lock:
+            now = self.clock()
+            if not self.probe_until:
+                self.probe_until = now + PROBE_WAIT
+                return 0.0
+            return min(POLL, self.probe_until - now) if now < self.probe_until else 0.0
 
     def force(self, body: Mapping[str, Any]) -> Permit | None:
         """Let a request through without waiting (used when waiting is switched off)."""
@@ -456,6 +518,8 @@ class Pacer:
                 and _REMAINING_REQUESTS not in headers
                 and _REMAINING_TOKENS not in headers
             ):
+                if not self.quiet and body and "model" in body:
+                    self.quiet = True
                 return False  # the common case on a server without rate-limit headers
             model = body.get("model") if body else None
             if not isinstance(model, str):
@@ -467,7 +531,8 @@ class Pacer:
         retry_after = parse_retry_after(headers) if status == 429 and headers else None
         with self.lock:
             state = self._state(model)
-            state.settle(self.clock(), permit, status, snapshot, retry_after, content)
+            unpaced = sum(estimate_tokens(body)) if permit is None else 0.0
+            state.settle(self.clock(), permit, status, snapshot, retry_after, content, unpaced)
             advice = state.advice() if state.job is not None else None
         _advise(model, advice)
         return (

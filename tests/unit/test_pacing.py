@@ -40,16 +40,29 @@ def body(model: str = CHAT, chars: int = 40, max_tokens: int | None = None) -> d
 
 
 def limits(
-    requests: int, tokens: int, reset: str = "10", limit_r: int = 600, limit_t: int = 100_000
+    requests: int,
+    tokens: int,
+    reset: str = "10",
+    limit_r: int | None = None,
+    limit_t: int | None = None,
 ) -> dict[str, str]:
+    """Rate-limit headers; the limits default to what remains (a window nobody else uses)."""
     return {
-        "x-ratelimit-limit-requests": str(limit_r),
+        "x-ratelimit-limit-requests": str(limit_r or requests),
         "x-ratelimit-remaining-requests": str(requests),
         "x-ratelimit-reset-requests": reset,
-        "x-ratelimit-limit-tokens": str(limit_t),
+        "x-ratelimit-limit-tokens": str(limit_t or tokens),
         "x-ratelimit-remaining-tokens": str(tokens),
         "x-ratelimit-reset-tokens": reset,
     }
+
+
+@pytest.fixture(autouse=True)
+def _no_spreading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests of the budget see every request it allows at once; spreading them over the
+    window is tested on its own (tests named ``*spread*``)."""
+    if "spread" not in request.node.name:
+        monkeypatch.setattr(pacing, "_spread", lambda *args: 0.0)
 
 
 def grant(pacer: Pacer, b: dict[str, Any] | None = None) -> pacing.Permit:
@@ -81,7 +94,7 @@ def test_unreadable_durations_are_none(text: str | None) -> None:
 
 
 def test_headers_are_read_and_absent_headers_give_none() -> None:
-    snap = read_rate_limit_headers(limits(5, 900, reset="2.5"))
+    snap = read_rate_limit_headers(limits(5, 900, "2.5", 600, 100_000))
     assert snap is not None
     assert (snap.remaining_requests, snap.remaining_tokens, snap.reset_requests) == (5, 900, 2.5)
     assert snap.limit_requests == 600 and snap.limit_tokens == 100_000
@@ -120,61 +133,119 @@ def test_switched_off_it_never_wakes_or_waits() -> None:
 
 
 def answer(
-    pacer: Pacer, permit: pacing.Permit, requests: int, tokens: int = 100_000, reset: str = "10"
+    pacer: Pacer,
+    permit: pacing.Permit,
+    requests: int,
+    tokens: int = 100_000,
+    reset: str = "10",
+    limit_r: int = 600,
+    limit_t: int = 100_000,
 ) -> None:
-    pacer.settle(permit, body(), 200, limits(requests, tokens, reset=reset))
+    pacer.settle(permit, body(), 200, limits(requests, tokens, reset, limit_r, limit_t))
 
 
 def test_requests_stop_at_what_remains_and_resume_at_the_reset() -> None:
     clock = Clock()
     pacer = Pacer(clock=clock)
-    pacer.settle(None, body(), 200, limits(3, 100_000, reset="10"))
+    pacer.settle(None, body(), 200, limits(3, 99_000, "10", 4, 100_000))  # our first request
     assert pacer.awake
     permits = [grant(pacer) for _ in range(3)]
     # Three in flight against three remaining: wait for their replies, not for the reset.
     assert wait_of(pacer) == pacing.POLL
     for permit, left in zip(permits, (2, 1, 0)):
-        answer(pacer, permit, left, reset="10")
+        answer(pacer, permit, left, limit_r=4)
     clock.now += 4
     assert wait_of(pacer) == pytest.approx(6.0)  # not into the wall: until the reset
     clock.now += 6
-    permits = [grant(pacer) for _ in range(600)]  # a fresh window: the whole limit again
+    for _ in range(4):  # a fresh window: the whole limit again
+        grant(pacer)
     assert wait_of(pacer) == pacing.POLL
 
 
 def test_the_lowest_remaining_of_a_window_wins() -> None:
     """Requests reach the server in another order than they were let through: the reply
     reporting the least remaining is the latest news, whatever its place in line."""
-    clock = Clock()
-    pacer = Pacer(clock=clock)
-    pacer.settle(None, body(), 200, limits(10, 100_000))
+    pacer = Pacer(clock=Clock())
+    pacer.settle(None, body(), 200, limits(9, 99_000, "10", 10, 100_000))
     first, second, third = grant(pacer), grant(pacer), grant(pacer)
-    answer(pacer, second, 2)  # other processes used most of the rest
-    answer(pacer, first, 9)  # reached the server before them: older news
-    assert pacer.models[CHAT].requests.remaining == 2
-    grant(pacer)  # 2 remaining, 1 in flight (third): one more may go
+    answer(pacer, second, 7, limit_r=10)  # reached the server first
+    answer(pacer, first, 8, limit_r=10)  # reached it second: older news
+    assert pacer.models[CHAT].requests.remaining == 7
+    for _ in range(6):  # 7 remaining, 1 in flight (third)
+        grant(pacer)
     assert wait_of(pacer) == pacing.POLL
-    answer(pacer, third, 1)
-    assert wait_of(pacer) == pacing.POLL  # the fourth is still unanswered
+    answer(pacer, third, 6, limit_r=10)
+    assert wait_of(pacer) == pacing.POLL  # six more still unanswered
 
 
 def test_requests_in_flight_count_against_what_remains() -> None:
     clock = Clock()
     pacer = Pacer(clock=clock)
-    pacer.settle(None, body(), 200, limits(5, 100_000))
+    pacer.settle(None, body(), 200, limits(5, 99_000, "10", 6, 100_000))
     permits = [grant(pacer) for _ in range(5)]
     assert wait_of(pacer) == pacing.POLL
-    answer(pacer, permits[0], 4)  # the server counted one; four still fly
+    answer(pacer, permits[0], 4, limit_r=6)  # the server counted one; four still fly
     assert wait_of(pacer) == pacing.POLL
     for permit in permits[1:]:
-        answer(pacer, permit, 0)
+        answer(pacer, permit, 0, limit_r=6)
     assert wait_of(pacer) == pytest.approx(10.0)
+
+
+def test_other_processes_on_the_key_leave_this_one_its_share() -> None:
+    """Half of what the window used was someone else's: only half of what remains is ours
+    to send, so two processes pacing alike do not both spend the same remainder."""
+    pacer = Pacer(clock=Clock())
+    pacer.settle(None, body(), 200, limits(99, 99_000, "10", 100, 100_000))
+    permits = [grant(pacer) for _ in range(10)]
+    for i, permit in enumerate(permits):
+        answer(pacer, permit, 98 - 2 * i, limit_r=100)  # another process sends as much
+    state = pacer.models[CHAT]
+    assert state.requests.remaining == 80
+    granted = 0
+    while pacer.try_acquire(body())[0] is not None:
+        granted += 1
+    assert granted == 44  # 11 of the 20 used were ours: 0.55 x 80 remaining
+    assert state.requests.share == pytest.approx(11 / 20)
+
+
+def test_alone_the_share_is_everything() -> None:
+    pacer = Pacer(clock=Clock())
+    pacer.settle(None, body(), 200, limits(99, 99_000, "10", 100, 100_000))
+    permits = [grant(pacer) for _ in range(10)]
+    for i, permit in enumerate(permits):
+        answer(pacer, permit, 98 - i, limit_r=100)
+    granted = 0
+    while pacer.try_acquire(body())[0] is not None:
+        granted += 1
+    assert granted == 89 and pacer.models[CHAT].requests.share == 1.0
+
+
+def test_requests_spread_over_the_window_instead_of_a_burst() -> None:
+    clock = Clock()
+    pacer = Pacer(clock=clock)
+    pacer.settle(None, body(), 200, limits(100, 99_000, "10", 101, 100_000))
+    grant(pacer)
+    assert wait_of(pacer) == pytest.approx(10 / 100)  # 100 remain for 10 s
+    clock.now += 5
+    grant(pacer)  # 99 left (one in flight) for 5 s
+    assert wait_of(pacer) == pytest.approx(5 / 99)
+    clock.now += 4.9
+    grant(pacer)  # near the reset the rest may go at once
+    assert wait_of(pacer) == pytest.approx(0.1 / 98)
+
+
+def test_tokens_spread_over_the_window_too() -> None:
+    clock = Clock()
+    pacer = Pacer(clock=clock)
+    pacer.settle(None, body(chars=4), 200, limits(1000, 10_000, "10", 1001, 10_001))
+    grant(pacer, body(chars=4000))  # 1,000 of 10,000 tokens: a tenth of the window
+    assert wait_of(pacer) == pytest.approx(1.0)
 
 
 def test_a_request_unanswered_for_long_stops_counting() -> None:
     clock = Clock()
     pacer = Pacer(clock=clock)
-    pacer.settle(None, body(), 200, limits(1, 100_000, reset="60"))
+    pacer.settle(None, body(), 200, limits(1, 99_000, "60", 2, 100_000))
     grant(pacer)  # never answered (its caller was cancelled)
     assert wait_of(pacer) == pacing.POLL
     clock.now += pacing.IN_FLIGHT_HORIZON + 1
@@ -184,7 +255,7 @@ def test_a_request_unanswered_for_long_stops_counting() -> None:
 def test_replies_of_an_earlier_window_are_ignored() -> None:
     clock = Clock()
     pacer = Pacer(clock=clock)
-    pacer.settle(None, body(), 200, limits(2, 100_000, reset="1"))
+    pacer.settle(None, body(), 200, limits(599, 99_000, "1", 600, 100_000))
     old = grant(pacer)
     clock.now += 1  # the window resets while ``old`` is in flight
     new = grant(pacer)
@@ -196,10 +267,10 @@ def test_replies_of_an_earlier_window_are_ignored() -> None:
 def test_tokens_stop_at_what_remains() -> None:
     clock = Clock()
     pacer = Pacer(clock=clock)
-    pacer.settle(None, body(), 200, limits(100, 150, reset="3"))
+    pacer.settle(None, body(chars=40), 200, limits(99, 150, "3", 100, 160))  # 10 tokens
     first = grant(pacer, body(chars=400))  # 100 tokens
     assert wait_of(pacer, body(chars=400)) == pacing.POLL  # its reply may say it cost less
-    answer(pacer, first, 99, 50, reset="3")
+    answer(pacer, first, 98, 50, reset="3", limit_r=100, limit_t=160)
     assert wait_of(pacer, body(chars=400)) == pytest.approx(3.0)
     grant(pacer, body(chars=200))  # 50 tokens still fit
     assert wait_of(pacer, body(chars=4)) == pacing.POLL
