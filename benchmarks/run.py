@@ -397,7 +397,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
     parser.add_argument(
-        "--only", default="", help="comma-separated scenarios: imports,chat,stream,async,embeddings"
+        "--only",
+        default="",
+        help="comma-separated scenarios: imports,chat,stream,async,embeddings,ratelimit",
     )
     parser.add_argument("--rows", default="", help="comma-separated row keys to run")
     parser.add_argument(
@@ -464,6 +466,15 @@ def main() -> None:
             section = render(scenario, n, summary)
             sections.append(section)
             print(f"\n{section}({time.perf_counter() - started:.0f} s)", flush=True)
+
+    if not args.only or "ratelimit" in args.only.split(","):
+        import ratelimit  # its own emulator with an enforced limit, and its own table
+
+        print("\n7. Throughput at the rate limit", flush=True)
+        started = time.perf_counter()
+        section, _ = ratelimit.run(args.quick, str(pythons["main"]), str(pythons["official"]))
+        sections.append(section)
+        print(f"\n{section}({time.perf_counter() - started:.0f} s)", flush=True)
 
     checks = targets(summaries)
     header = (

@@ -127,7 +127,13 @@ class EmulatorMiddleware:
             if fault.kind == "rate_limit":
                 retry = fault.retry_after if fault.retry_after is not None else 1
                 retry_text = str(int(retry)) if float(retry).is_integer() else str(retry)
-                common.update({"x-ratelimit-remaining-requests": "0", "retry-after": retry_text})
+                common.update(
+                    {
+                        "x-ratelimit-remaining-requests": "0",
+                        "x-ratelimit-reset-requests": retry_text,
+                        "retry-after": retry_text,
+                    }
+                )
                 detail = fault.message or "Rate limit exceeded. Please retry later."
                 await send_json(send_with_headers, 429, {"detail": detail})
                 return
