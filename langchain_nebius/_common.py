@@ -177,9 +177,10 @@ class NebiusClientMixin(BaseModel):
     ai_project_id: str | None = None
     """Sent as the ``ai_project_id`` query parameter (defaults to ``NEBIUS_AI_PROJECT_ID``)."""
 
-    pacing: bool | Pacing = True
-    """Pace requests by the server's rate-limit headers (default); ``False`` turns it off;
-    ``Pacing(max_requests_per_minute=..., max_tokens_per_minute=...)`` also caps by hand."""
+    pacing: bool | Pacing | None = None
+    """Pace requests by the server's rate-limit headers (``None``, the default, or ``True``);
+    ``False`` turns it off; ``Pacing(max_requests_per_minute=..., max_tokens_per_minute=...)``
+    also caps by hand."""
 
     http_client: Any = Field(default=None, exclude=True)
     """Your own ``httpx.Client`` (proxies, custom TLS, mock transports); you own its lifetime."""
@@ -206,7 +207,7 @@ class NebiusClientMixin(BaseModel):
             "default_headers": self.default_headers,
             "ai_project_id": self.ai_project_id,
             "stream_idle_timeout": self.stream_idle_timeout,
-            "pacing": self.pacing,
+            "pacing": True if self.pacing is None else self.pacing,
         }
 
     def _get_client(self) -> NebiusClient:
