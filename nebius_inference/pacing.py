@@ -25,7 +25,6 @@ fake it); :func:`pace` and :func:`apace` are the thread and asyncio waiting twin
 from __future__ import annotations
 
 import math
-import re
 import threading
 import time
 from collections import deque
@@ -34,6 +33,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._logs import logger
+from ._ratelimit import (
+    _REMAINING_REQUESTS,
+    _REMAINING_TOKENS,
+    BATCH_TURNAROUND_SECONDS,
+    RateLimitSnapshot,
+    batch_advice,
+    estimate_tokens,
+    parse_duration,
+    read_rate_limit_headers,
+    usage_tokens,
+)
 from ._retry import is_testing, parse_retry_after
 
 __all__ = [
@@ -46,22 +56,15 @@ __all__ = [
     "batch_advice",
     "estimate_tokens",
     "pace",
+    "parse_duration",
     "read_rate_limit_headers",
 ]
 
-CHARS_PER_TOKEN = 4.0
-BATCH_TURNAROUND_SECONDS = 3600.0
-"""A job the rate limit stretches beyond this is worth sending through the Batch API."""
 DEFAULT_RESET = 60.0  # when a reply gives ``remaining`` without a reset time
 POLL = 0.01  # how often a caller held by the in-flight window looks again
 PROBE_WAIT = 2.0  # the longest the first request's reply is waited for by the others
 MIN_SHARE = 0.05
 IN_FLIGHT_HORIZON = 10.0  # seconds after which an unanswered request no longer counts
-_REMAINING_REQUESTS = "x-ratelimit-remaining-requests"
-_REMAINING_TOKENS = "x-ratelimit-remaining-tokens"
-_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-_PROMPT_RE = re.compile(rb'"prompt_tokens"\s*:\s*(\d+)')
-_COMPLETION_RE = re.compile(rb'"completion_tokens"\s*:\s*(\d+)')
 
 
 @dataclass(frozen=True)
@@ -82,110 +85,6 @@ class Pacing:
                 raise ValueError(
                     f"Pacing({name}={value!r}): give a number above 0, or None for no cap."
                 )
-
-
-# -- reading replies -------------------------------------------------------------------------
-
-
-def parse_duration(value: str | None) -> float | None:
-    """Seconds in ``"2"``, ``"1.5"``, ``"20ms"``, ``"1s"`` or ``"6m0s"``; ``None`` if unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    parts = _DURATION_RE.findall(value)
-    if not parts or "".join(n + u for n, u in parts) != value:
-        return None
-    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-    return sum(float(number) * scale[unit] for number, unit in parts)
-
-
-def _number(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) and number >= 0 else None
-
-
-@dataclass(frozen=True)
-class RateLimitSnapshot:
-    """What one reply says about the rate limit (``None`` where it says nothing)."""
-
-    limit_requests: float | None = None
-    remaining_requests: float | None = None
-    reset_requests: float | None = None
-    limit_tokens: float | None = None
-    remaining_tokens: float | None = None
-    reset_tokens: float | None = None
-
-
-def read_rate_limit_headers(headers: Mapping[str, str]) -> RateLimitSnapshot | None:
-    """The rate-limit headers of a reply, or ``None`` when it has none."""
-    requests = _number(headers.get(_REMAINING_REQUESTS))
-    tokens = _number(headers.get(_REMAINING_TOKENS))
-    if requests is None and tokens is None:
-        return None
-    return RateLimitSnapshot(
-        _number(headers.get("x-ratelimit-limit-requests")),
-        requests,
-        parse_duration(headers.get("x-ratelimit-reset-requests")),
-        _number(headers.get("x-ratelimit-limit-tokens")),
-        tokens,
-        parse_duration(headers.get("x-ratelimit-reset-tokens")),
-    )
-
-
-def _text_chars(value: Any) -> int:
-    if isinstance(value, str):
-        return len(value)
-    if isinstance(value, list):
-        return sum(_text_chars(item) for item in value)
-    if isinstance(value, dict):
-        return _text_chars(value.get("content")) + _text_chars(value.get("text"))
-    return 0
-
-
-def estimate_tokens(body: Mapping[str, Any] | None) -> tuple[float, float]:
-    """``(text tokens, completion reserve)`` of a request body: ~4 characters a token over
-    ``messages`` / ``input`` / ``prompt``, and ``max_tokens`` (or ``max_completion_tokens``)."""
-    if not body:
-        return 0.0, 0.0
-    chars = _text_chars(body.get("messages")) + _text_chars(body.get("input"))
-    chars += _text_chars(body.get("prompt"))
-    reserve = body.get("max_tokens") or body.get("max_completion_tokens") or 0
-    return math.ceil(chars / CHARS_PER_TOKEN), float(reserve if isinstance(reserve, int) else 0)
-
-
-def _usage(content: bytes | None) -> tuple[int, int] | None:
-    """``(prompt_tokens, completion_tokens)`` from a JSON reply body's ``usage``, if present."""
-    if not content:
-        return None
-    tail = content[-400:]
-    prompt = _PROMPT_RE.search(tail) or _PROMPT_RE.search(content)
-    if prompt is None:
-        return None
-    completion = _COMPLETION_RE.search(tail) or _COMPLETION_RE.search(content)
-    return int(prompt.group(1)), int(completion.group(1)) if completion else 0
-
-
-def batch_advice(
-    requests: float, tokens: float, snapshot: RateLimitSnapshot, window: float
-) -> float | None:
-    """Seconds a job of ``requests`` and ``tokens`` needs at the rate limit, when that is
-    longer than :data:`BATCH_TURNAROUND_SECONDS` (else ``None``): the Batch API would be
-    done sooner, at half the price, without touching the rate limit."""
-    needed = 0.0
-    if snapshot.limit_requests:
-        needed = max(needed, requests / snapshot.limit_requests * window)
-    if snapshot.limit_tokens:
-        needed = max(needed, tokens / snapshot.limit_tokens * window)
-    return needed if needed > BATCH_TURNAROUND_SECONDS else None
 
 
 # -- the decisions -----------------------------------------------------------------------------
@@ -397,8 +296,10 @@ class ModelState:
             self.window = max(self.window, s.reset_requests or 0.0, s.reset_tokens or 0.0)
         if status == 429:
             wait = retry_after if retry_after is not None else 1.0
-            if snapshot is not None:  # the reset is exact; Retry-After is in whole seconds
-                wait = min(wait, max(snapshot.reset_requests or 0, snapshot.reset_tokens or 0))
+            resets = [] if snapshot is None else [snapshot.reset_requests, snapshot.reset_tokens]
+            known = [reset for reset in resets if reset is not None]
+            if known:  # the reset is exact; Retry-After is in whole seconds
+                wait = min(wait, max(known))
             self.blocked_until = max(self.blocked_until, now + wait)
             if snapshot is None and seq > self.cut_seq:
                 # No headers to go by: halve what may be in flight.
@@ -412,7 +313,7 @@ class ModelState:
                 self._learn(permit, content)
 
     def _learn(self, permit: Permit, content: bytes | None) -> None:
-        usage = _usage(content)
+        usage = usage_tokens(content)
         if usage is None:
             return
         prompt, completion = usage

@@ -326,6 +326,18 @@ def test_a_429_holds_every_request_of_that_model_until_retry_after() -> None:
     grant(pacer)
 
 
+def test_a_429_with_an_exact_reset_waits_for_it_not_the_rounded_retry_after() -> None:
+    pacer = Pacer(clock=Clock())
+    pacer.settle(None, body(), 200, limits(100, 100_000, "10", 101, 100_001))
+    permit = grant(pacer)
+    pacer.settle(permit, body(), 429, {**limits(0, 0, "0.25", 101, 100_001), "retry-after": "1"})
+    assert wait_of(pacer) == pytest.approx(0.25)
+    # Without a reset header, Retry-After it is.
+    other = Pacer(clock=Clock())
+    other.settle(None, body(), 429, {"x-ratelimit-remaining-requests": "0", "retry-after": "3"})
+    assert wait_of(other) == pytest.approx(3.0)
+
+
 def test_only_a_429_marked_over_the_limit_frees_a_retry() -> None:
     pacer = Pacer(clock=Clock())
     assert pacer.settle(None, body(), 429, {"retry-after": "1"}) is False
