@@ -25,8 +25,10 @@ fake it); :func:`pace` and :func:`apace` are the thread and asyncio waiting twin
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -350,6 +352,7 @@ class Pacer:
         self.probe_until = 0.0
         self.models: dict[str, ModelState] = {}
         self.lock = threading.Lock()
+        _PACERS.add(self)
 
     def _state(self, model: str) -> ModelState:
         state = self.models.get(model)
@@ -453,6 +456,22 @@ class Pacer:
             state.job = (requests, tokens)
             seconds = state.advice()
         return _advise(model, seconds)
+
+
+_PACERS: weakref.WeakSet[Pacer] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A fork can happen while another thread holds a pacer's lock: the child gets fresh locks
+    (and forgets requests in flight, which were the parent's)."""
+    for pacer in list(_PACERS):
+        pacer.lock = threading.Lock()
+        for state in pacer.models.values():
+            state.unanswered.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _advise(model: str, seconds: float | None) -> float | None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
+import threading
 from typing import Any
 
 import pytest
@@ -491,3 +494,26 @@ def test_while_testing_the_twins_do_not_wait() -> None:
     assert pace(pacer, body()) is not None
     assert asyncio.run(apace(pacer, body())) is not None
     assert clock.now == 1000.0 and _retry.recorded_sleeps() == []
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX only)")
+def test_a_child_forked_while_the_lock_is_held_gets_a_fresh_one() -> None:
+    pacer = Pacer(clock=Clock())
+    pacer.settle(None, body(), 200, limits(10, 99_000, "10", 11, 100_000))
+    grant(pacer)  # in flight in the parent
+    with pacer.lock:  # another thread of the parent holds the lock at the fork
+        pid = os.fork()
+        if pid == 0:  # the child: must not deadlock, and starts with nothing in flight
+            code = 1
+            try:
+                permit, _ = pacer.try_acquire(body())
+                code = 0 if permit is not None and len(pacer.models[CHAT].unanswered) == 1 else 2
+            finally:
+                os._exit(code)
+    watchdog = threading.Timer(60, os.kill, (pid, signal.SIGKILL))  # a deadlocked child
+    watchdog.start()
+    try:
+        _, status = os.waitpid(pid, 0)
+    finally:
+        watchdog.cancel()
+    assert os.waitstatus_to_exitcode(status) == 0
