@@ -30,7 +30,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -489,8 +489,11 @@ def _advise(model: str, seconds: float | None) -> float | None:
 # -- the waiting twins -------------------------------------------------------------------------
 
 
-def pace(pacer: Pacer, body: Mapping[str, Any] | None) -> Permit | None:
-    """Wait (in this thread) until ``body`` may be sent; the permit to pass to ``settle``."""
+def pace(
+    pacer: Pacer, body: Mapping[str, Any] | None, sleep: Callable[[float], object] = time.sleep
+) -> Permit | None:
+    """Wait (in this thread) until ``body`` may be sent; the permit to pass to ``settle``.
+    ``sleep`` waits, unless a test passes one that moves its fake clock."""
     while True:
         permit, wait = pacer.try_acquire(body)
         if wait <= 0:
@@ -498,13 +501,19 @@ def pace(pacer: Pacer, body: Mapping[str, Any] | None) -> Permit | None:
         if is_testing():  # tests switch waiting off, as for retries
             assert body is not None
             return pacer.force(body)
-        time.sleep(wait)
+        sleep(wait)
 
 
-async def apace(pacer: Pacer, body: Mapping[str, Any] | None) -> Permit | None:
-    """The asyncio twin of :func:`pace`."""
-    import asyncio
+async def apace(
+    pacer: Pacer,
+    body: Mapping[str, Any] | None,
+    sleep: Callable[[float], Awaitable[object]] | None = None,
+) -> Permit | None:
+    """The asyncio twin of :func:`pace` (``sleep`` defaults to ``asyncio.sleep``)."""
+    if sleep is None:
+        import asyncio
 
+        sleep = asyncio.sleep
     while True:
         permit, wait = pacer.try_acquire(body)
         if wait <= 0:
@@ -512,4 +521,4 @@ async def apace(pacer: Pacer, body: Mapping[str, Any] | None) -> Permit | None:
         if is_testing():
             assert body is not None
             return pacer.force(body)
-        await asyncio.sleep(wait)
+        await sleep(wait)

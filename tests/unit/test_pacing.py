@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -445,43 +446,42 @@ def test_a_small_job_gets_no_hint(caplog: pytest.LogCaptureFixture) -> None:
 
 
 @pytest.fixture
-def waiting(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """Waiting switched on, with sleeps that move the fake clock instead of the wall clock."""
+def waiting() -> Iterator[Clock]:
+    """Waiting switched on (the session switches it off); the twins get sleeps that move the
+    fake clock instead of waiting on the wall clock."""
     _retry.set_testing(False)
-    clock = Clock()
-
-    def fake_sleep(seconds: float) -> None:
-        clock.now += seconds
-
-    async def fake_asleep(seconds: float) -> None:
-        clock.now += seconds
-
-    monkeypatch.setattr(pacing.time, "sleep", fake_sleep)
-    monkeypatch.setattr(asyncio, "sleep", fake_asleep)
-    return clock
+    yield Clock()
+    _retry.set_testing(True)
 
 
 def test_pace_waits_for_the_reset(waiting: Clock) -> None:
     pacer = Pacer(clock=waiting)
-    pacer.settle(None, body(), 200, limits(1, 100_000, reset="2"))
+    pacer.settle(None, body(), 200, limits(1, 99_000, "2", 2, 100_000))
     start = waiting.now
-    permit = pace(pacer, body())
+
+    def sleep(seconds: float) -> None:
+        waiting.now += seconds
+
+    permit = pace(pacer, body(), sleep)
     assert permit is not None and waiting.now == start
-    answer(pacer, permit, 0, reset="2")
-    assert pace(pacer, body()) is not None
+    answer(pacer, permit, 0, reset="2", limit_r=2)
+    assert pace(pacer, body(), sleep) is not None
     assert waiting.now == pytest.approx(start + 2)
 
 
 def test_apace_waits_for_the_reset(waiting: Clock) -> None:
     pacer = Pacer(clock=waiting)
-    pacer.settle(None, body(), 200, limits(1, 100_000, reset="2"))
+    pacer.settle(None, body(), 200, limits(1, 99_000, "2", 2, 100_000))
     start = waiting.now
 
+    async def sleep(seconds: float) -> None:
+        waiting.now += seconds
+
     async def two() -> None:
-        permit = await apace(pacer, body())
+        permit = await apace(pacer, body(), sleep)
         assert permit is not None
-        answer(pacer, permit, 0, reset="2")
-        await apace(pacer, body())
+        answer(pacer, permit, 0, reset="2", limit_r=2)
+        await apace(pacer, body(), sleep)
 
     asyncio.run(two())
     assert waiting.now == pytest.approx(start + 2)
