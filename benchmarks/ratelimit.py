@@ -1,6 +1,6 @@
 """Scenario 7: throughput at the rate limit, against the emulator enforcing a limit.
 
-    python benchmarks/ratelimit.py                    # full sizes, about 6 minutes
+    python benchmarks/ratelimit.py                    # full sizes, about 5 minutes
     python benchmarks/ratelimit.py --quick            # small sizes, about 2 minutes
     python benchmarks/ratelimit.py --official-python .venv-official/bin/python
 
