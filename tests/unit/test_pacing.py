@@ -447,7 +447,7 @@ def test_a_small_job_gets_no_hint(caplog: pytest.LogCaptureFixture) -> None:
 
 @pytest.fixture
 def waiting() -> Iterator[Clock]:
-    """Waiting switched on (the session switches it off); the twins get sleeps that move the
+    """Waiting switched on (the test suite switches it off); the twins get sleeps that move the
     fake clock instead of waiting on the wall clock."""
     _retry.set_testing(False)
     yield Clock()

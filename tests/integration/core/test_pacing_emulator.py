@@ -39,7 +39,7 @@ def limited(**overrides: object) -> EmulatorConfig:
 
 @pytest.fixture
 def waiting() -> Iterator[None]:
-    """Real waits (the session switches them off), under a watchdog."""
+    """Real waits (the test suite switches them off), under a watchdog."""
     _retry.set_testing(False)
     faulthandler.dump_traceback_later(300, exit=True, file=sys.stderr)
     yield

@@ -24,7 +24,7 @@ CAPACITY = 8  # requests the server takes at once; more get 429
 
 @pytest.fixture
 def waiting() -> Iterator[None]:
-    """Real waits (the session switches them off), under a watchdog that dumps the stacks and
+    """Real waits (the test suite switches them off), under a watchdog that dumps the stacks and
     ends the run if the test hangs."""
     _retry.set_testing(False)
     faulthandler.dump_traceback_later(300, exit=True, file=sys.stderr)

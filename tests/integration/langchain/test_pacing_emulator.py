@@ -20,7 +20,7 @@ CHAT = "meta-llama/Llama-3.3-70B-Instruct"
 @pytest.fixture
 def limited() -> Iterator[Emulator]:
     """An emulator enforcing 20 requests and 3,000 tokens per 0.5 s window, with real waits
-    (the session switches them off) under a watchdog that dumps the stacks of a hang."""
+    (the test suite switches them off) under a watchdog that dumps the stacks of a hang."""
     _retry.set_testing(False)
     faulthandler.dump_traceback_later(300, exit=True, file=sys.stderr)
     config = EmulatorConfig(
