@@ -420,7 +420,7 @@ def main() -> None:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated scenarios: imports,chat,stream,async,embeddings,memory",
+        help="comma-separated scenarios: imports,chat,stream,async,embeddings,memory,ratelimit",
     )
     parser.add_argument("--rows", default="", help="comma-separated row keys to run")
     parser.add_argument(
@@ -489,6 +489,15 @@ def main() -> None:
             section = render(scenario, n, summary)
             sections.append(section)
             print(f"\n{section}({time.perf_counter() - started:.0f} s)", flush=True)
+
+    if not args.only or "ratelimit" in args.only.split(","):
+        import ratelimit  # its own emulator with an enforced limit, and its own table
+
+        print("\n7. Throughput at the rate limit", flush=True)
+        started = time.perf_counter()
+        section, _ = ratelimit.run(args.quick, str(pythons["main"]), str(pythons["official"]))
+        sections.append(section)
+        print(f"\n{section}({time.perf_counter() - started:.0f} s)", flush=True)
 
     checks = targets(summaries)
     header = (

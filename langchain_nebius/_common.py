@@ -27,6 +27,7 @@ from pydantic import (
 from typing_extensions import Self
 
 from nebius_inference import AsyncNebiusClient, ConfigurationError, NebiusClient
+from nebius_inference.pacing import Pacing
 from nebius_inference.settings import SETTINGS, ClientCache, ClientSettings
 
 __all__ = [
@@ -156,6 +157,11 @@ class NebiusClientMixin(BaseModel):
         validation_alias=AliasChoices("http_async_client", "async_http_client"),
         description=SETTINGS["async_http_client"],
     )
+
+    pacing: bool | Pacing | None = None
+    """Pace requests by the server's rate-limit headers (``None``, the default, or ``True``);
+    ``False`` turns it off; ``Pacing(max_requests_per_minute=..., max_tokens_per_minute=...)``
+    also caps by hand."""
 
     _clients: ClientCache = PrivateAttr(default_factory=ClientCache)
 

@@ -23,6 +23,7 @@ from llama_index.core.bridge.pydantic import (
 from typing_extensions import override
 
 from nebius_inference import AsyncNebiusClient, NebiusClient
+from nebius_inference.pacing import Pacing
 from nebius_inference.settings import ALIASES, SETTINGS, ClientCache, ClientSettings
 
 __all__ = ["ClientPair", "LoopSemaphores", "NebiusConnection"]
@@ -72,6 +73,11 @@ class NebiusConnection(BaseModel):
         default=None, exclude=True, repr=False, description=SETTINGS["default_headers"]
     )
     ai_project_id: str | None = Field(default=None, description=SETTINGS["ai_project_id"])
+    pacing: bool | Pacing = Field(
+        default=True,
+        description="Pace requests by the server's rate-limit headers (default); False turns "
+        "it off; nebius_inference.pacing.Pacing(...) also caps requests/tokens a minute.",
+    )
 
     _clients: ClientPair | None = PrivateAttr(default=None)
 

@@ -46,6 +46,7 @@ from ._logs import logger
 from ._params import ChatCall, CompletionCall, EmbeddingCall, ImagesCall, RerankCall
 from ._retry import RetryPolicy, effective_delay
 from ._streaming import ORPHANS, AsyncStream, OpenStreams, Stream, in_collector
+from .pacing import Pacer, Pacing, apace, pace
 from .types import (
     Batch,
     BatchList,
@@ -98,6 +99,9 @@ def _close_dropped(http: httpx.Client) -> None:
         http.close()
 
 
+PACED_RETRIES = 8  # 429s over the rate limit retried on top of max_retries, per call
+
+
 class _ClientBase:
     """Settings and the request builders shared by both clients."""
 
@@ -112,7 +116,9 @@ class _ClientBase:
         ai_project_id: str | None,
         stream_idle_timeout: float | None,
         allow_insecure_http: bool | None = None,
+        pacing: bool | Pacing = True,
     ) -> None:
+        self._pacer = Pacer(pacing)
         self._options = resolve_options(
             api_key=api_key,
             base_url=base_url,
@@ -201,6 +207,9 @@ class NebiusClient(_ClientBase, SyncEmbeddings):
             keep-alive comments count as something.
         allow_insecure_http: allow a plain ``http://`` base URL to a host that is not loopback
             (the key then crosses the network unencrypted); also ``NEBIUS_ALLOW_INSECURE_HTTP=1``.
+        pacing: ``True`` (default) paces requests by the server's rate-limit headers;
+            ``False`` never waits; ``Pacing(max_requests_per_minute=...,
+            max_tokens_per_minute=...)`` also caps the rate by hand (:mod:`.pacing`).
     """
 
     def __init__(
@@ -215,6 +224,7 @@ class NebiusClient(_ClientBase, SyncEmbeddings):
         ai_project_id: str | None = None,
         stream_idle_timeout: float | None = None,
         allow_insecure_http: bool | None = None,
+        pacing: bool | Pacing = True,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -225,6 +235,7 @@ class NebiusClient(_ClientBase, SyncEmbeddings):
             ai_project_id=ai_project_id,
             stream_idle_timeout=stream_idle_timeout,
             allow_insecure_http=allow_insecure_http,
+            pacing=pacing,
         )
         self._owns_http = http_client is None
         # Two routes: httpx.Client.send (every call on your client, and streams and uploads
@@ -292,8 +303,9 @@ class NebiusClient(_ClientBase, SyncEmbeddings):
         own = None if self._owns_http else self._http
         request = None if direct else to_httpx_request(prepared, own)
         policy = self._policy_for(call)
-        attempt = 0
+        attempt = paced = 0
         while True:
+            permit = pace(self._pacer, call.body)
             started = time.perf_counter()
             try:
                 if direct:
@@ -301,6 +313,9 @@ class NebiusClient(_ClientBase, SyncEmbeddings):
 
                     assert pool is not None
                     reply = send_direct(pool, prepared)
+                    over = self._pacer.settle(
+                        permit, call.body, reply.status, reply.headers, reply.content
+                    )
                     if whole and reply.plain and not logger.isEnabledFor(20):
                         return reply
                     request = request or to_httpx_request(prepared)
@@ -309,11 +324,17 @@ class NebiusClient(_ClientBase, SyncEmbeddings):
                     assert request is not None
                     response = self._http.send(request, stream=call.stream)
             except httpx.TransportError as exc:
+                over = self._pacer.settle(permit, call.body, 0, None)
                 request = request or to_httpx_request(prepared)
                 delay = retry_delay_after_error(policy, attempt, request, exc)
                 if delay is None:
                     raise connection_error(exc, request, attempt) from exc
             else:
+                if not direct:
+                    body = None if call.stream else response.content
+                    over = self._pacer.settle(
+                        permit, call.body, response.status_code, response.headers, body
+                    )
                 _log_response(response, started)
                 if response.status_code < 300:
                     return response
@@ -326,7 +347,8 @@ class NebiusClient(_ClientBase, SyncEmbeddings):
                 if delay is None:
                     raise make_status_error(response)
             time.sleep(effective_delay(delay))
-            attempt += 1
+            # A 429 over the limit waits in the pacer; a few of them do not use up retries.
+            attempt += 0 if over and (paced := paced + 1) <= PACED_RETRIES else 1
 
     def _json(self, call: RequestOptions, model_cls: type[T]) -> T:
         reply = self._send(call, whole=True)
@@ -752,6 +774,7 @@ class AsyncNebiusClient(_ClientBase, AsyncEmbeddings):
         ai_project_id: str | None = None,
         stream_idle_timeout: float | None = None,
         allow_insecure_http: bool | None = None,
+        pacing: bool | Pacing = True,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -762,6 +785,7 @@ class AsyncNebiusClient(_ClientBase, AsyncEmbeddings):
             ai_project_id=ai_project_id,
             stream_idle_timeout=stream_idle_timeout,
             allow_insecure_http=allow_insecure_http,
+            pacing=pacing,
         )
         self._user_http = http_client
         self._pools: dict[int, _LoopPool] = {}
@@ -819,8 +843,9 @@ class AsyncNebiusClient(_ClientBase, AsyncEmbeddings):
         # The direct path builds the httpx.Request only when it needs one.
         request = None if direct else to_httpx_request(prepared, None if pool else http)
         policy = self._policy_for(call)
-        attempt = 0
+        attempt = paced = 0
         while True:
+            permit = await apace(self._pacer, call.body)
             started = time.perf_counter()
             try:
                 if direct:
@@ -828,6 +853,9 @@ class AsyncNebiusClient(_ClientBase, AsyncEmbeddings):
 
                     assert pool is not None
                     reply = await send_direct(pool.session, prepared)
+                    over = self._pacer.settle(
+                        permit, call.body, reply.status, reply.headers, reply.content
+                    )
                     if whole and reply.plain and not logger.isEnabledFor(20):
                         return reply
                     request = request or to_httpx_request(prepared)
@@ -836,11 +864,17 @@ class AsyncNebiusClient(_ClientBase, AsyncEmbeddings):
                     assert request is not None
                     response = await http.send(request, stream=call.stream)
             except httpx.TransportError as exc:
+                over = self._pacer.settle(permit, call.body, 0, None)
                 request = request or to_httpx_request(prepared)
                 delay = retry_delay_after_error(policy, attempt, request, exc)
                 if delay is None:
                     raise connection_error(exc, request, attempt) from exc
             else:
+                if not direct:
+                    body = None if call.stream else response.content
+                    over = self._pacer.settle(
+                        permit, call.body, response.status_code, response.headers, body
+                    )
                 _log_response(response, started)
                 if response.status_code < 300:
                     return response
@@ -853,7 +887,7 @@ class AsyncNebiusClient(_ClientBase, AsyncEmbeddings):
                 if delay is None:
                     raise make_status_error(response)
             await asyncio.sleep(effective_delay(delay))
-            attempt += 1
+            attempt += 0 if over and (paced := paced + 1) <= PACED_RETRIES else 1
 
     async def _json(self, call: RequestOptions, model_cls: type[T]) -> T:
         reply = await self._send(call, whole=True)

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
+    from .pacing import Pacer
+
 __all__ = ["AsyncEmbeddings", "SyncEmbeddings"]
 
 # ============================================================================================
@@ -44,6 +46,7 @@ class SyncEmbeddings:
     """``embed`` and ``iter_embeddings`` of :class:`~nebius_inference.NebiusClient`."""
 
     if TYPE_CHECKING:
+        _pacer: Pacer
 
         def _send(self, call: RequestOptions) -> httpx.Response: ...
 
@@ -211,6 +214,8 @@ class SyncEmbeddings:
         return self._chunks(plan)
 
     def _chunks(self, plan: EmbedPlan) -> Iterator[tuple[int, Any]]:
+        plan.announce(self._pacer)
+
         def run(index: int) -> Any:
             return plan.decode(index, self._send(plan.call(index)))
 
@@ -252,6 +257,7 @@ class AsyncEmbeddings:
     """``embed`` and ``iter_embeddings`` of :class:`~nebius_inference.AsyncNebiusClient`."""
 
     if TYPE_CHECKING:
+        _pacer: Pacer
 
         async def _send(self, call: RequestOptions) -> httpx.Response: ...
 
@@ -396,6 +402,8 @@ class AsyncEmbeddings:
 
     async def _chunks(self, plan: EmbedPlan) -> AsyncIterator[tuple[int, Any]]:
         import asyncio
+
+        plan.announce(self._pacer)
 
         async def run(index: int) -> Any:
             return plan.decode(index, await self._send(plan.call(index)))

@@ -15,6 +15,7 @@ from ._vectors import Gather, Output, check_output, join_vectors
 
 if TYPE_CHECKING:
     from .batch import BatchProgress
+    from .pacing import Pacer
 
 __all__ = ["EMBED_BATCH_SIZE", "EMBED_MAX_CONCURRENCY", "EmbedPlan", "EmbedProgress"]
 
@@ -74,6 +75,11 @@ class EmbedPlan:
             self._watch = Watch(
                 len(self.items), "embeddings", on_progress, progress_bar, unit="texts"
             )
+
+    def announce(self, pacer: Pacer) -> None:
+        """Tell the pacer the job's size (requests, and tokens at 4 characters a token), so a
+        job the rate limit would make slower than the Batch API is pointed there once."""
+        pacer.expect(self.model, len(self.requests), sum(map(len, self.items)) / 4)
 
     def call(self, index: int) -> RequestOptions:
         span = self.requests[index]

@@ -19,6 +19,7 @@ from typing import Any
 
 from ._client import AsyncNebiusClient, NebiusClient
 from ._config import Secret
+from .pacing import Pacing
 
 __all__ = ["ALIASES", "SETTINGS", "ClientCache", "ClientSettings"]
 
@@ -35,6 +36,9 @@ SETTINGS: Mapping[str, str] = {
     "ai_project_id": "Sent as the ai_project_id query parameter (defaults to "
     "NEBIUS_AI_PROJECT_ID).",
     "default_headers": "Headers sent with every request.",
+    "pacing": "Pace requests by the server's rate-limit headers (None or True, the default); "
+    "False turns it off; nebius_inference.pacing.Pacing(max_requests_per_minute=..., "
+    "max_tokens_per_minute=...) also caps the rate by hand.",
     "http_client": "Your own httpx.Client (proxies, custom TLS, mock transports); you own its "
     "lifetime.",
     "async_http_client": "Your own httpx.AsyncClient; you own its lifetime.",
@@ -62,6 +66,7 @@ class ClientSettings:
     stream_idle_timeout: float | None = None
     ai_project_id: str | None = None
     default_headers: Mapping[str, str] | None = field(default=None, repr=False)
+    pacing: bool | Pacing | None = None
     http_client: Any = field(default=None, repr=False, compare=False)
     async_http_client: Any = field(default=None, repr=False, compare=False)
 
@@ -112,6 +117,7 @@ class ClientSettings:
             "default_headers": self.default_headers,
             "ai_project_id": self.ai_project_id,
             "stream_idle_timeout": self.stream_idle_timeout,
+            "pacing": True if self.pacing is None else self.pacing,
         }
 
     def client(self) -> NebiusClient:

@@ -44,8 +44,9 @@ separated by commas and the first with uses left fires, so
 Kinds:
 
 ``rate_limit``
-    429 with ``Retry-After`` (``retry_after=S``, default 1; fractions allowed) and
-    ``x-ratelimit-remaining-requests: 0``.
+    429 with ``Retry-After`` (``retry_after=S``, default 1; fractions allowed),
+    ``x-ratelimit-remaining-requests: 0`` and ``x-ratelimit-reset-requests`` equal to
+    ``Retry-After``.
 ``error``
     an error reply with ``status=NNN`` (default 500), optional ``retry_after``.
 ``payment_required``

@@ -50,7 +50,14 @@ class EmulatorConfig:
     Other:
         faults: faults armed when the emulator starts (see :class:`Fault`).
         max_embedding_inputs: most inputs in one embeddings request (422 beyond).
-        rate_limit_requests, rate_limit_tokens: per-minute limits reported in headers.
+        rate_limit_requests, rate_limit_tokens: the limits per model and window, reported in
+            the ``x-ratelimit-*`` headers of every reply.
+        rate_limit_window: the window's length in seconds (windows are fixed, per model).
+        rate_limit_enforce: answer requests over the limit with 429, ``Retry-After`` and
+            ``x-ratelimit-over-limit: yes`` (off by default: the headers only report).
+        rate_limit_serve_over: with ``rate_limit_enforce``, serve requests over the limit
+            anyway, this many seconds late ("lower priority"), marked
+            ``x-ratelimit-over-limit: yes``, instead of answering 429.
         fixed_time: if set, every ``created``/``created_at`` timestamp uses it.
         request_log_limit: the request log keeps this many most recent requests.
         max_stored_images: generated images kept for URL download.
@@ -74,6 +81,9 @@ class EmulatorConfig:
     max_embedding_inputs: int = 2048
     rate_limit_requests: int = 600
     rate_limit_tokens: int = 400_000
+    rate_limit_window: float = 60.0
+    rate_limit_enforce: bool = False
+    rate_limit_serve_over: float | None = None
     fixed_time: int | None = None
     request_log_limit: int = 10_000
     max_stored_images: int = 256

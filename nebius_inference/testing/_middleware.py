@@ -9,11 +9,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._asgi import SCOPE_KEY, abort_connection, send_json, send_raw, wait_for_disconnect
 from ._faults import FaultSyntaxError
+from ._ratelimit import request_tokens
 from ._state import EmulatorState, RecordedRequest
 
 __all__ = ["EmulatorMiddleware"]
 
 _PUBLIC_PREFIXES = ("/v1/images/files/", "/health")
+_LIMITED_PATHS = frozenset(
+    ("/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/rerank",
+     "/v1/images/generations")
+)  # fmt: skip
 
 
 def _decode_headers(scope: Scope) -> dict[str, str]:
@@ -68,7 +73,14 @@ class EmulatorMiddleware:
         state.record(
             RecordedRequest(method, path, _query(scope), logged, parsed, raw_body, request_id)
         )
-        common = {"x-request-id": request_id, **state.rate_limit_headers(len(raw_body) // 4 + 1)}
+        model = parsed.get("model") if isinstance(parsed, dict) else None
+        model = model if isinstance(model, str) and path in _LIMITED_PATHS else ""
+        config = state.config
+        turn_away = bool(model) and config.rate_limit_enforce
+        rate_headers, over = state.limiter.charge(
+            model, request_tokens(parsed), turn_away and config.rate_limit_serve_over is None
+        )
+        common = {"x-request-id": request_id, **rate_headers}
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -94,6 +106,17 @@ class EmulatorMiddleware:
                                 headers={"www-authenticate": "Bearer"})  # fmt: skip
                 return
 
+        if over and turn_away:
+            if config.rate_limit_serve_over is None:
+                state.limiter.note(model, rejected=True)
+                detail = f"Rate limit exceeded for {model}. Please retry later."
+                await send_json(send_with_headers, 429, {"detail": detail})
+                return
+            state.limiter.note(model, rejected=False)
+            common["x-ratelimit-over-limit"] = "yes"
+            if await wait_for_disconnect(receive, config.rate_limit_serve_over):
+                return
+
         streaming = isinstance(parsed, dict) and parsed.get("stream") is True
         try:
             fault = state.faults.take(method, path, streaming, headers)
@@ -104,7 +127,13 @@ class EmulatorMiddleware:
             if fault.kind == "rate_limit":
                 retry = fault.retry_after if fault.retry_after is not None else 1
                 retry_text = str(int(retry)) if float(retry).is_integer() else str(retry)
-                common.update({"x-ratelimit-remaining-requests": "0", "retry-after": retry_text})
+                common.update(
+                    {
+                        "x-ratelimit-remaining-requests": "0",
+                        "x-ratelimit-reset-requests": retry_text,
+                        "retry-after": retry_text,
+                    }
+                )
                 detail = fault.message or "Rate limit exceeded. Please retry later."
                 await send_json(send_with_headers, 429, {"detail": detail})
                 return

@@ -13,6 +13,7 @@ import uvicorn
 from ._app import create_app
 from ._config import EmulatorConfig
 from ._faults import Fault, parse_faults
+from ._ratelimit import WindowStats
 from ._state import EmulatorState, RecordedRequest
 
 __all__ = ["Emulator", "bind_socket", "make_server"]
@@ -190,8 +191,14 @@ class Emulator:
         """Injected faults with uses left."""
         return self._state.faults.pending()
 
+    @property
+    def rate_limit_windows(self) -> list[WindowStats]:
+        """Every rate-limit window so far, per model, oldest first: requests and tokens
+        charged, requests answered 429 and requests served late over the limit."""
+        return list(self._state.limiter.history)
+
     def reset(self, storage: bool = False) -> None:
-        """Clear the request log, injected faults and fault counters.
+        """Clear the request log, injected faults, fault counters and rate-limit windows.
 
         With ``storage=True`` also forget files, batches and generated images.
         """

@@ -17,6 +17,7 @@ from ._faults import FaultBook
 from ._files import FileStore
 from ._images import ImageStore
 from ._models import ModelTable
+from ._ratelimit import RateLimiter
 
 __all__ = ["EmulatorState", "RecordedRequest"]
 
@@ -53,9 +54,9 @@ class EmulatorState:
         self.log: deque[RecordedRequest] = deque(maxlen=max(1, config.request_log_limit))
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._window_start = time.monotonic()
-        self._window_requests = 0
-        self._window_tokens = 0
+        self.limiter = RateLimiter(
+            config.rate_limit_requests, config.rate_limit_tokens, config.rate_limit_window
+        )
 
     def now(self) -> int:
         """The current Unix time (or the configured fixed time)."""
@@ -81,31 +82,12 @@ class EmulatorState:
         """Add a request to the log."""
         self.log.append(entry)
 
-    def rate_limit_headers(self, tokens: int) -> dict[str, str]:
-        """Rate-limit headers for a request estimated at ``tokens`` tokens."""
-        config = self.config
-        with self._lock:
-            now = time.monotonic()
-            if now - self._window_start >= 60:
-                self._window_start, self._window_requests, self._window_tokens = now, 0, 0
-            self._window_requests += 1
-            self._window_tokens += tokens
-            reset = max(1, int(60 - (now - self._window_start)))
-            requests_left = max(0, config.rate_limit_requests - self._window_requests)
-            tokens_left = max(0, config.rate_limit_tokens - self._window_tokens)
-        return {
-            "x-ratelimit-limit-requests": str(config.rate_limit_requests),
-            "x-ratelimit-remaining-requests": str(requests_left),
-            "x-ratelimit-limit-tokens": str(config.rate_limit_tokens),
-            "x-ratelimit-remaining-tokens": str(tokens_left),
-            "x-ratelimit-reset-requests": str(reset),
-            "x-ratelimit-reset-tokens": str(reset),
-        }
-
     def reset(self, storage: bool = False) -> None:
-        """Clear the request log and faults; with ``storage``, also files, images, batches."""
+        """Clear the request log, faults and rate-limit windows; with ``storage``, also files,
+        images, batches."""
         self.log.clear()
         self.faults.reset()
+        self.limiter.reset()
         if storage:
             self.files.clear()
             self.images.clear()
