@@ -36,7 +36,7 @@ from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
-CHAT_MODEL = "meta-llama/Llama-3.3-70B-Instruct"
+CHAT_MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 EMBEDDING_MODEL = "Qwen/Qwen3-Embedding-8B"
 DIMENSIONS = 64  # short vectors: the limit is the subject here, not decoding
 # A text of about 75 emulator tokens (words and punctuation marks).

@@ -19,7 +19,7 @@ import nebius_inference as ni
 from nebius_inference import AsyncNebiusClient, NebiusClient, _retry
 from nebius_inference.testing import Emulator, EmulatorConfig
 
-CHAT = "meta-llama/Llama-3.3-70B-Instruct"
+CHAT = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 EMBED = "Qwen/Qwen3-Embedding-8B"
 WINDOW = 0.5
 REQUESTS = 20  # a window

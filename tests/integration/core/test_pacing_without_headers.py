@@ -18,7 +18,7 @@ import pytest
 
 from nebius_inference import AsyncNebiusClient, _retry
 
-CHAT = "meta-llama/Llama-3.3-70B-Instruct"
+CHAT = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 CAPACITY = 8  # requests the server takes at once; more get 429
 
 
@@ -60,7 +60,7 @@ async def test_429s_without_headers_shrink_what_is_in_flight(waiting: None) -> N
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     client = AsyncNebiusClient(
-        api_key="k", base_url="http://test/v1", http_client=http, max_retries=8
+        api_key="k", base_url="https://test/v1", http_client=http, max_retries=8
     )
     try:
         replies = await asyncio.gather(

@@ -14,7 +14,7 @@ from nebius_inference import _retry
 from nebius_inference.pacing import Pacing
 from nebius_inference.testing import Emulator, EmulatorConfig
 
-CHAT = "meta-llama/Llama-3.3-70B-Instruct"
+CHAT = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 
 
 @pytest.fixture
