@@ -421,8 +421,11 @@ class NebiusClient(_ClientBase, SyncEmbeddings):
         filename: str | None = None,
         **options: Unpack[CallOptions],
     ) -> FileObject:
-        """``POST /files``: upload bytes, a path, or a binary file object."""
-        return self._json(ep.upload_file(file, purpose, filename, options), FileObject)
+        """``POST /files``: upload bytes, a path, or a binary file object (opened ``'rb'``).
+        A path or a file object is sent from disk in chunks, never read whole into memory."""
+        ep.check_purpose(purpose)
+        with ep.upload_source(file, filename) as (name, content):
+            return self._json(ep.upload_file(content, purpose, name, options), FileObject)
 
     def get_file(self, file_id: str, **options: Unpack[CallOptions]) -> FileObject:
         return self._json(ep.file_call("GET", file_id, "", options), FileObject)
@@ -782,7 +785,9 @@ class AsyncNebiusClient(_ClientBase, AsyncEmbeddings):
         filename: str | None = None,
         **options: Unpack[CallOptions],
     ) -> FileObject:
-        return await self._json(ep.upload_file(file, purpose, filename, options), FileObject)
+        ep.check_purpose(purpose)
+        with ep.upload_source(file, filename) as (name, content):
+            return await self._json(ep.upload_file(content, purpose, name, options), FileObject)
 
     async def get_file(self, file_id: str, **options: Unpack[CallOptions]) -> FileObject:
         return await self._json(ep.file_call("GET", file_id, "", options), FileObject)
