@@ -1,4 +1,5 @@
-"""Uploads stream from disk: a file is sent in chunks, never read whole into memory.
+"""Uploads stream from disk: a file is sent in chunks, never read whole into memory; the
+emulator answers the Range requests a cut download continues with.
 
 Checked against a raw-socket server written here (it reads the body in chunks and writes it to
 disk, so it holds little memory itself) and against the emulator, sync and async.
@@ -16,6 +17,7 @@ import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from nebius_inference import AsyncNebiusClient, InvalidRequestError, NebiusClient
@@ -198,3 +200,22 @@ def test_bad_files_fail_before_anything_is_sent(sink: _SinkServer, tmp_path: Pat
         with pytest.raises(InvalidRequestError, match="purpose"):
             client.upload_file(tmp_path / "a.jsonl", purpose="other")  # type: ignore[arg-type]
     assert sink.bodies == []
+
+
+def test_the_emulator_answers_range_requests_for_file_content(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    data = os.urandom(100_000)
+    with NebiusClient(api_key=emu.api_key, base_url=emu.base_url) as client:
+        file_id = client.upload_file(data).id
+        assert client.download_file_content(file_id, tmp_path / "whole") == len(data)
+    assert (tmp_path / "whole").read_bytes() == data
+    url = f"{emu.base_url}/files/{file_id}/content"
+    auth = {"Authorization": f"Bearer {emu.api_key}"}
+    whole = httpx.get(url, headers=auth)
+    assert whole.headers["accept-ranges"] == "bytes" and whole.content == data
+    tail = httpx.get(url, headers={**auth, "Range": "bytes=60000-"})
+    assert tail.status_code == 206 and tail.content == data[60000:]
+    assert tail.headers["content-range"] == f"bytes 60000-99999/{len(data)}"
+    beyond = httpx.get(url, headers={**auth, "Range": f"bytes={len(data)}-"})
+    assert beyond.status_code == 416
