@@ -27,6 +27,7 @@ inputs raise ``BatchStateError``. For finer control (submit now, ``cancel()``, w
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from langchain_core.exceptions import ModelError
@@ -579,10 +580,11 @@ def embedding_chunks(
         total=len(texts),
         error_class=NebiusBatchItemError,
     )
-    for vectors in chunks:
-        if not return_exceptions:
-            for vector in vectors:
-                if isinstance(vector, BatchItemError):
-                    raise vector
-        yield list(zip(texts[start : start + len(vectors)], vectors, strict=True))
-        start += len(vectors)
+    with closing(chunks):  # stopped early: the results' reader closes here, not in the GC
+        for vectors in chunks:
+            if not return_exceptions:
+                for vector in vectors:
+                    if isinstance(vector, BatchItemError):
+                        raise vector
+            yield list(zip(texts[start : start + len(vectors)], vectors, strict=True))
+            start += len(vectors)

@@ -26,6 +26,7 @@ inputs raise ``BatchStateError``. For finer control (submit now, ``cancel()``, w
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import closing
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from llama_index.core.base.llms.types import ChatResponse
@@ -566,16 +567,17 @@ def embedded_node_chunks(
     chunks = results.text_vector_chunks(
         chunk_size, texts_per_request=texts_per_request, total=len(nodes)
     )
-    for vectors in chunks:
-        chunk: list[BaseNode | BatchItemError] = []
-        for node, vector in zip(nodes[start : start + len(vectors)], vectors, strict=True):
-            if isinstance(vector, BatchItemError):
-                if not return_exceptions:
-                    raise vector
-                chunk.append(vector)
-                continue
-            embedded = node.model_copy()
-            embedded.embedding = vector
-            chunk.append(embedded)
-        yield chunk
-        start += len(vectors)
+    with closing(chunks):  # stopped early: the results' reader closes here, not in the GC
+        for vectors in chunks:
+            chunk: list[BaseNode | BatchItemError] = []
+            for node, vector in zip(nodes[start : start + len(vectors)], vectors, strict=True):
+                if isinstance(vector, BatchItemError):
+                    if not return_exceptions:
+                        raise vector
+                    chunk.append(vector)
+                    continue
+                embedded = node.model_copy()
+                embedded.embedding = vector
+                chunk.append(embedded)
+            yield chunk
+            start += len(vectors)

@@ -9,7 +9,8 @@ raises them together: the framework adapters build on these three.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast, overload
 
@@ -195,7 +196,7 @@ class BatchResults(Sequence[BatchItemResult]):
     def __iter__(self) -> Iterator[BatchItemResult]:
         return iter(self._items)
 
-    def chunks(self, size: int = 1_000) -> Iterator[list[BatchItemResult]]:
+    def chunks(self, size: int = 1_000) -> Generator[list[BatchItemResult], None, None]:
         """The results in input order, ``size`` at a time: a job's results are read from disk
         one chunk at a time (only that chunk in memory)."""
         if hasattr(self._items, "chunks"):
@@ -304,19 +305,21 @@ class BatchResults(Sequence[BatchItemResult]):
         texts_per_request: int,
         total: int,
         error_class: type[BatchItemError] = BatchItemError,
-    ) -> Iterator[list[list[float] | BatchItemError]]:
+    ) -> Generator[list[list[float] | BatchItemError], None, None]:
         """:meth:`text_vectors` ``size`` texts at a time (the last chunk may be shorter), in
         order, read from disk a chunk at a time: what feeds a vector store from a corpus-sized
         job without holding every vector."""
         if size < 1:
             raise InvalidRequestError(f"size must be at least 1, got {size}.")
         pending: list[list[float] | BatchItemError] = []
-        for chunk in self.chunks(max(1, size // texts_per_request)):
-            for item in chunk:
-                pending.extend(_text_vectors(item, texts_per_request, total, error_class))
-            while len(pending) >= size:
-                yield pending[:size]
-                del pending[:size]
+        # closing: a caller that stops early closes the reader here, in its own thread.
+        with closing(self.chunks(max(1, size // texts_per_request))) as chunks:
+            for chunk in chunks:
+                for item in chunk:
+                    pending.extend(_text_vectors(item, texts_per_request, total, error_class))
+                while len(pending) >= size:
+                    yield pending[:size]
+                    del pending[:size]
         if pending:
             yield pending
 
