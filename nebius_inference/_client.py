@@ -39,6 +39,7 @@ from ._base import (
     default_headers as build_default_headers,
 )
 from ._config import Secret, Timeouts, env_proxy, resolve_options
+from ._download import ResumePoint
 from ._embed import AsyncEmbeddings, SyncEmbeddings
 from ._endpoints import CallOptions, FileInput
 from ._errors import APIStatusError
@@ -545,7 +546,8 @@ class NebiusClient(_ClientBase, SyncEmbeddings):
         """``POST /files``.
 
         Args:
-            file: bytes, a path, or a binary file object.
+            file: bytes, a path, or a binary file object (opened ``'rb'``). A path or a file
+                object is sent from disk in chunks, never read whole into memory.
             purpose: ``"batch"`` (a JSONL batch input) or ``"fine-tune"``.
             filename: the name to upload under (defaults to the path's name).
             **options: ``extra_headers``, ``timeout``, ``max_retries`` for this call.
@@ -557,7 +559,9 @@ class NebiusClient(_ClientBase, SyncEmbeddings):
             InvalidRequestError: bad input, caught before anything is sent.
             APIError: the failure's subclass (status, connection, timeout), after retries.
         """
-        return self._json(ep.upload_file(file, purpose, filename, options), FileObject)
+        ep.check_purpose(purpose)
+        with ep.upload_source(file, filename) as (name, content):
+            return self._json(ep.upload_file(content, purpose, name, options), FileObject)
 
     def get_file(self, file_id: str, **options: Unpack[CallOptions]) -> FileObject:
         """``GET /files/{file_id}``: the file's record.
@@ -592,15 +596,28 @@ class NebiusClient(_ClientBase, SyncEmbeddings):
         **options: Unpack[CallOptions],
     ) -> int:
         """Write a file's raw bytes to ``destination`` in chunks, never whole in memory, and
-        return how many. A download cut part-way starts again (up to ``max_retries`` times)."""
+        return how many. A download cut part-way continues with a ``Range`` request where the
+        server supports it (``Accept-Ranges: bytes``), else starts that file again (up to
+        ``max_retries`` times)."""
         attempt = 0
+        resume = ResumePoint()
         while True:
             call = replace(ep.file_call("GET", file_id, "/content", options), stream=True)
+            call.headers.update(resume.headers())
             response = self._send(call)
             try:
-                with open(destination, "wb") as out:
-                    for chunk in response.iter_bytes(chunk_size):
-                        out.write(chunk)
+                start = resume.start(response.status_code, response.headers)
+                if start is None:
+                    raise httpx.RemoteProtocolError("a 206 reply for other bytes than asked")
+                with open(destination, "r+b" if start else "wb", buffering=chunk_size) as out:
+                    out.seek(start)
+                    out.truncate()
+                    try:
+                        for chunk in response.iter_bytes():
+                            out.write(chunk)
+                    except httpx.TransportError:
+                        resume.cut(out.tell())
+                        raise
                     return out.tell()
             except httpx.TransportError as exc:
                 if attempt >= self.max_retries:
@@ -977,7 +994,9 @@ class AsyncNebiusClient(_ClientBase, AsyncEmbeddings):
         filename: str | None = None,
         **options: Unpack[CallOptions],
     ) -> FileObject:
-        return await self._json(ep.upload_file(file, purpose, filename, options), FileObject)
+        ep.check_purpose(purpose)
+        with ep.upload_source(file, filename) as (name, content):
+            return await self._json(ep.upload_file(content, purpose, name, options), FileObject)
 
     async def get_file(self, file_id: str, **options: Unpack[CallOptions]) -> FileObject:
         return await self._json(ep.file_call("GET", file_id, "", options), FileObject)
@@ -995,13 +1014,26 @@ class AsyncNebiusClient(_ClientBase, AsyncEmbeddings):
     ) -> int:
         """The async twin of :meth:`NebiusClient.download_file_content`."""
         attempt = 0
+        resume = ResumePoint()
         while True:
             call = replace(ep.file_call("GET", file_id, "/content", options), stream=True)
+            call.headers.update(resume.headers())
             response = await self._send(call)
             try:
-                with open(destination, "wb") as out:  # noqa: ASYNC230 (small local writes)
-                    async for chunk in response.aiter_bytes(chunk_size):
-                        out.write(chunk)
+                start = resume.start(response.status_code, response.headers)
+                if start is None:
+                    raise httpx.RemoteProtocolError("a 206 reply for other bytes than asked")
+                with open(  # noqa: ASYNC230 (small local writes)
+                    destination, "r+b" if start else "wb", buffering=chunk_size
+                ) as out:
+                    out.seek(start)
+                    out.truncate()
+                    try:
+                        async for chunk in response.aiter_bytes():
+                            out.write(chunk)
+                    except httpx.TransportError:
+                        resume.cut(out.tell())
+                        raise
                     return out.tell()
             except httpx.TransportError as exc:
                 if attempt >= self.max_retries:

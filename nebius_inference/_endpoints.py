@@ -5,8 +5,9 @@ Both clients call these, so a request is built the same way whether it is sent s
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, Literal, TypedDict
 
@@ -106,36 +107,46 @@ def list_models(verbose: bool, options: CallOptions) -> RequestOptions:
 
 
 def upload_file(
-    file: FileInput,
+    file: bytes | IO[bytes],
     purpose: Literal["batch", "fine-tune"],
-    filename: str | None,
+    filename: str,
     options: CallOptions,
 ) -> RequestOptions:
-    if purpose not in ("batch", "fine-tune"):
-        raise InvalidRequestError(f"purpose must be 'batch' or 'fine-tune', got {purpose!r}.")
-    name, content = _read_file(file, filename)
+    """The multipart ``POST /files``. A file object is read in chunks while the request is sent
+    (httpx's multipart stream, sized up front from the file's length), never whole in memory."""
+    check_purpose(purpose)
     call = RequestOptions(
         "POST",
         "/files",
-        files={"file": (name, content, "application/jsonl")},
+        files={"file": (filename, file, "application/jsonl")},
         data={"purpose": purpose},
     )
     return apply_call_options(call, options)
 
 
-def _read_file(file: FileInput, filename: str | None) -> tuple[str, bytes]:
+def check_purpose(purpose: str) -> None:
+    if purpose not in ("batch", "fine-tune"):
+        raise InvalidRequestError(f"purpose must be 'batch' or 'fine-tune', got {purpose!r}.")
+
+
+@contextlib.contextmanager
+def upload_source(file: FileInput, filename: str | None) -> Iterator[tuple[str, bytes | IO[bytes]]]:
+    """What :func:`upload_file` sends for ``file`` and under which name: bytes as they are, a
+    path opened for the time of the upload (and closed after), a binary file object as it is
+    (read from its start, left open)."""
     if isinstance(file, bytes):
-        return filename or "upload.jsonl", file
+        yield filename or "upload.jsonl", file
+        return
     if isinstance(file, (str, os.PathLike)):
         path = Path(file)
         if not path.is_file():
             raise InvalidRequestError(f"No file at {str(path)!r}: pass a path, bytes, or a file.")
-        return filename or path.name, path.read_bytes()
-    data = file.read()
-    if not isinstance(data, bytes):
+        with path.open("rb") as handle:
+            yield filename or path.name, handle
+        return
+    if not isinstance(file.read(0), bytes):  # a text file gives ""
         raise InvalidRequestError("Open the file in binary mode ('rb') before uploading it.")
-    name = filename or Path(str(getattr(file, "name", "upload.jsonl"))).name
-    return name, data
+    yield filename or Path(str(getattr(file, "name", "upload.jsonl"))).name, file
 
 
 def _check_id(kind: str, value: str) -> str:

@@ -36,7 +36,8 @@ An invalid request ends as its own error, never sent; ``refuse_invalid=True`` re
 
 The framework adapters build on :class:`BatchJob` and three public pieces:
 :meth:`BatchResults.outputs` and :meth:`BatchResults.text_vectors` (one output or
-:class:`BatchItemError` per input or text) and :meth:`BatchInputsFailedError.check`.
+:class:`BatchItemError` per input or text; :meth:`BatchResults.text_vector_chunks` gives them a
+chunk at a time, read from disk) and :meth:`BatchInputsFailedError.check`.
 """
 
 from __future__ import annotations

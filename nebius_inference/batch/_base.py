@@ -250,8 +250,9 @@ class JobBase(Generic[C]):
             if not part.submitted and not part.is_terminal
         ]
 
-    def _upload_args(self, i: int) -> tuple[bytes, str]:
-        """Part ``i``'s file content and name, recorded as being uploaded."""
+    def _upload_args(self, i: int) -> tuple[Path | bytes, str]:
+        """Part ``i``'s file (its path when spooled to disk) and name, recorded as being
+        uploaded."""
         planned = self._planned[i]
         if planned is None:
             raise BatchStateError(
@@ -260,7 +261,7 @@ class JobBase(Generic[C]):
             )
         self._state.parts[i].uploading = True
         self._checkpoint()
-        return planned.content(), self._filename(i)
+        return planned.source(), self._filename(i)
 
     def _uploaded(self, i: int, file_id: str) -> None:
         self._state.parts[i].input_file_id = file_id

@@ -260,6 +260,11 @@ class PlannedPart:
         """The JSONL file's bytes (what is uploaded)."""
         return self.path.read_bytes() if self.path is not None else b"".join(self.lines)
 
+    def source(self) -> Path | bytes:
+        """What to upload: the spooled file's path (sent from disk in chunks), or the bytes of
+        a part planned in memory."""
+        return self.path if self.path is not None else b"".join(self.lines)
+
     def discard(self) -> None:
         """Forget the lines once uploaded (and delete the spooled file)."""
         self.close()

@@ -9,13 +9,14 @@ raises them together: the framework adapters build on these three.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast, overload
 
 from typing_extensions import Self
 
-from .._errors import NebiusError
+from .._errors import InvalidRequestError, NebiusError
 from ..types import ChatCompletion, CreateEmbeddingResponse
 from ._plan import BatchJobState
 
@@ -195,7 +196,7 @@ class BatchResults(Sequence[BatchItemResult]):
     def __iter__(self) -> Iterator[BatchItemResult]:
         return iter(self._items)
 
-    def chunks(self, size: int = 1_000) -> Iterator[list[BatchItemResult]]:
+    def chunks(self, size: int = 1_000) -> Generator[list[BatchItemResult], None, None]:
         """The results in input order, ``size`` at a time: a job's results are read from disk
         one chunk at a time (only that chunk in memory)."""
         if hasattr(self._items, "chunks"):
@@ -279,17 +280,62 @@ class BatchResults(Sequence[BatchItemResult]):
         number of vectors) gets the request's ``error_class`` error."""
         outputs: list[list[float] | BatchItemError] = []
         for item in self._items:
-            expected = min(texts_per_request, total - item.index * texts_per_request)
-            if not item.ok or not isinstance(item.response, CreateEmbeddingResponse):
-                outputs.extend([error_class.of(item)] * expected)
-                continue
-            vectors = item.response.vectors()
-            if len(vectors) != expected:
-                reason = f"the reply has {len(vectors)} vectors for {expected} texts"
-                outputs.extend([error_class.of(item, reason)] * expected)
-            else:
-                outputs.extend(vectors)
+            outputs.extend(_text_vectors(item, texts_per_request, total, error_class))
         return outputs
+
+    def check_text_count(self, texts: int, texts_per_request: int) -> None:
+        """Raise ``InvalidRequestError`` unless ``texts`` texts, ``texts_per_request`` per
+        request, make this job's number of requests (texts that do not match the job)."""
+        if texts_per_request < 1:
+            raise InvalidRequestError(
+                f"texts_per_request must be at least 1, got {texts_per_request}."
+            )
+        requests = -(-texts // texts_per_request)
+        if requests != len(self):
+            raise InvalidRequestError(
+                f"{texts} texts, {texts_per_request} per request, make {requests} requests, "
+                f"but the job has {len(self)}: pass the texts and texts_per_request the job "
+                "was made with."
+            )
+
+    def text_vector_chunks(
+        self,
+        size: int = 1_000,
+        *,
+        texts_per_request: int,
+        total: int,
+        error_class: type[BatchItemError] = BatchItemError,
+    ) -> Generator[list[list[float] | BatchItemError], None, None]:
+        """:meth:`text_vectors` ``size`` texts at a time (the last chunk may be shorter), in
+        order, read from disk a chunk at a time: what feeds a vector store from a corpus-sized
+        job without holding every vector."""
+        if size < 1:
+            raise InvalidRequestError(f"size must be at least 1, got {size}.")
+        pending: list[list[float] | BatchItemError] = []
+        # closing: a caller that stops early closes the reader here, in its own thread.
+        with closing(self.chunks(max(1, size // texts_per_request))) as chunks:
+            for chunk in chunks:
+                for item in chunk:
+                    pending.extend(_text_vectors(item, texts_per_request, total, error_class))
+                while len(pending) >= size:
+                    yield pending[:size]
+                    del pending[:size]
+        if pending:
+            yield pending
+
+
+def _text_vectors(
+    item: BatchItemResult, texts_per_request: int, total: int, error_class: type[BatchItemError]
+) -> list[list[float] | BatchItemError]:
+    """The vectors of one request's texts, or its error once per text."""
+    expected = min(texts_per_request, total - item.index * texts_per_request)
+    if not item.ok or not isinstance(item.response, CreateEmbeddingResponse):
+        return [error_class.of(item)] * expected
+    vectors = item.response.vectors()
+    if len(vectors) != expected:
+        reason = f"the reply has {len(vectors)} vectors for {expected} texts"
+        return [error_class.of(item, reason)] * expected
+    return list(vectors)
 
 
 def _expect(item: BatchItemResult, kind: type[Any]) -> Any:

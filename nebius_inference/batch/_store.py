@@ -146,7 +146,9 @@ class ResultStore(Sequence[BatchItemResult]):
 
     def chunks(self, size: int = CHUNK) -> Iterator[list[BatchItemResult]]:
         """The results in input order, ``size`` at a time (one chunk in memory at once)."""
-        with closing(sqlite3.connect(self._path)) as db:
+        # Only this generator uses the connection; a generator dropped unfinished may be
+        # closed by the garbage collector in another thread.
+        with closing(sqlite3.connect(self._path, check_same_thread=False)) as db:
             cursor = db.execute(f"SELECT {_COLUMNS} FROM results ORDER BY idx")
             while rows := cursor.fetchmany(size):
                 yield [self._item(row) for row in rows]

@@ -181,7 +181,26 @@ async def _file_content(state: EmulatorState, request: Request) -> Any:
     media = (
         "application/jsonl" if stored.filename.endswith(".jsonl") else "application/octet-stream"
     )
-    return Response(stored.data, media_type=media)
+    first = _range_start(request.headers.get("range"))
+    size = len(stored.data)
+    if first is None:
+        return Response(stored.data, media_type=media, headers={"Accept-Ranges": "bytes"})
+    if first >= size:
+        return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
+    ranged = {"Accept-Ranges": "bytes", "Content-Range": f"bytes {first}-{size - 1}/{size}"}
+    return Response(stored.data[first:], status_code=206, media_type=media, headers=ranged)
+
+
+def _range_start(header: str | None) -> int | None:
+    """The first byte of a ``Range: bytes=N-`` request (the form a resumed download sends);
+    ``None`` for no range or any other form, answered with the whole file."""
+    if header is None:
+        return None
+    unit, _, spec = header.strip().partition("=")
+    start, dash, end = spec.strip().partition("-")
+    if unit.strip().lower() != "bytes" or not dash or end or not start.isdigit():
+        return None
+    return int(start)
 
 
 async def _delete_file(state: EmulatorState, request: Request) -> Any:

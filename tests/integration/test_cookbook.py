@@ -48,6 +48,14 @@ EXPECTED: dict[str, list[str]] = {
         r"^total tokens: [1-9]\d*$",
         r"^job state saved in descriptions-job.json$",
     ],
+    "langchain_corpus_vector_store.py": [
+        r"^texts: 1200$",
+        r"^submitted: 1200 requests$",
+        r"^added 500 vectors, 500 in the store\nadded 500 vectors, 1000 in the store\n"
+        r"added 200 vectors, 1200 in the store$",
+        r"^page-7 holds text 7: True$",
+        r"^nearest to text 7 embedded live: page-7$",
+    ],
     "langchain_chat.py": [
         r"^invoke: \S.+$",
         r"^usage: \d+ in, \d+ out$",
@@ -118,6 +126,13 @@ EXPECTED: dict[str, list[str]] = {
         r"^responses: 200 ok, 0 failed, in input order$",
         r"^  'Customer 1: my order was charged twice\.' -> '\S.*'$",
         r"^embeddings: 200 vectors of 4096 dimensions$",
+    ],
+    "llamaindex_corpus_vector_store.py": [
+        r"^nodes: 1200$",
+        r"^submitted: 1200 requests$",
+        r"^added 500 nodes, 500 in the store\nadded 500 nodes, 1000 in the store\n"
+        r"added 200 nodes, 1200 in the store$",
+        r"^nearest to node 7's text embedded live: page-7$",
     ],
     "llamaindex_structured.py": [
         r"^parsed: Invoice\(vendor='Acme Tools', invoice_number='INV-2041', total=249.9, "

@@ -113,6 +113,8 @@ class FakeBatchAPI:
         self.log: list[tuple[str, str]] = []
         self.extra_output: list[bytes] = []
         self.cut_downloads = 0
+        self.ranges = False  # answer Range requests (206) and say so (Accept-Ranges: bytes)
+        self.ranges_asked: list[str | None] = []
 
     # -- plumbing --------------------------------------------------------------------------------
 
@@ -147,10 +149,18 @@ class FakeBatchAPI:
         if parts == ["files"] and request.method == "POST":
             return self._upload(request)
         if parts[0] == "files" and parts[-1] == "content":
+            data = self.files[parts[1]]
+            self.ranges_asked.append(request.headers.get("range"))
+            headers = {"Accept-Ranges": "bytes"} if self.ranges else {}
+            status, first = 200, 0
+            if self.ranges and request.headers.get("range"):
+                first = int(request.headers["range"].removeprefix("bytes=").rstrip("-"))
+                status = 206
+                headers["Content-Range"] = f"bytes {first}-{len(data) - 1}/{len(data)}"
             if self.cut_downloads:
                 self.cut_downloads -= 1
-                return httpx.Response(200, stream=CutStream(self.files[parts[1]]))
-            return httpx.Response(200, content=self.files[parts[1]])
+                return httpx.Response(status, headers=headers, stream=CutStream(data[first:]))
+            return httpx.Response(status, headers=headers, content=data[first:])
         if parts == ["batches"] and request.method == "POST":
             return self._create(json.loads(request.content))
         if parts == ["batches"]:
@@ -680,6 +690,40 @@ def test_a_download_cut_half_way_starts_that_file_again_and_only_that_one(tmp_pa
         api.cut_downloads = 1
         assert job.results().contents() == [f"echo: q{i}" for i in range(5)]
     assert api.count("GET", "/files/{file}/content") == 3 + 1
+
+
+@pytest.mark.parametrize("cuts", [1, 2])
+def test_a_download_cut_half_way_continues_with_a_range_request(cuts: int, tmp_path: Path) -> None:
+    api = FakeBatchAPI()
+    api.ranges = True
+    with api.client(max_retries=2) as client:
+        job = BatchJob(client, _prompts(5), sleep=lambda _: None)
+        job.submit()
+        while not job.poll().done:
+            pass
+        output = api.files[job.state.parts[0].output_file_id or ""]
+        api.cut_downloads = cuts
+        assert job.results().contents() == [f"echo: q{i}" for i in range(5)]
+    # Each cut delivers half of what was asked: the next request asks for the rest from there.
+    first = len(output) // 2
+    expected: list[str | None] = [None, f"bytes={first}-"]
+    if cuts == 2:
+        expected.append(f"bytes={first + (len(output) - first) // 2}-")
+    assert api.ranges_asked == expected
+
+
+async def test_an_async_download_cut_continues_with_a_range_request(tmp_path: Path) -> None:
+    api = FakeBatchAPI()
+    api.ranges = True
+    async with api.async_client(max_retries=1) as client:
+        results = await AsyncBatchJob(client, _prompts(3), sleep=_no_wait).wait()
+        api.cut_downloads = 1
+        destination = tmp_path / "out.jsonl"
+        file_id = next(iter(api.files))
+        written = await client.download_file_content(file_id, destination)
+    assert results.contents() == [f"echo: q{i}" for i in range(3)]
+    assert destination.read_bytes() == api.files[file_id] and written == len(api.files[file_id])
+    assert api.ranges_asked[-2:] == [None, f"bytes={len(api.files[file_id]) // 2}-"]
 
 
 async def test_an_async_download_cut_half_way_starts_again() -> None:
