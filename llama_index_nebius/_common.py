@@ -24,6 +24,7 @@ from typing_extensions import override
 
 from nebius_inference import AsyncNebiusClient, NebiusClient
 from nebius_inference.settings import ALIASES, SETTINGS, ClientCache, ClientSettings
+from nebius_inference.signatures import FieldSignature
 
 __all__ = ["ClientPair", "LoopSemaphores", "NebiusConnection"]
 
@@ -50,7 +51,7 @@ class ClientPair(ClientCache):
         return (ClientPair, ())
 
 
-class NebiusConnection(BaseModel):
+class NebiusConnection(FieldSignature, BaseModel):
     """Fields and clients every Nebius component shares (a mixin for LlamaIndex classes).
 
     A component's constructor also takes ``http_client=`` / ``async_http_client=`` (``httpx``
