@@ -9,10 +9,54 @@ its own signature, computed on first access, listing the constructor fields.
 
 from __future__ import annotations
 
+import functools
 import inspect
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-__all__ = ["FieldSignature", "field_signature"]
+from ._checks import closest_name
+
+__all__ = ["FieldSignature", "check_arguments", "field_names", "field_signature"]
+
+
+@functools.cache
+def field_names(cls: type[Any]) -> frozenset[str]:
+    """Every name a field of the pydantic model ``cls`` accepts: field names, aliases and
+    alias choices."""
+    names: set[str] = set()
+    for name, field in cls.__pydantic_fields__.items():
+        names.add(name)
+        if field.alias:
+            names.add(field.alias)
+        choices = field.validation_alias
+        if isinstance(choices, str):
+            names.add(choices)
+        else:
+            names.update(c for c in getattr(choices, "choices", ()) if isinstance(c, str))
+    return frozenset(names)
+
+
+def check_arguments(
+    owner: str,
+    given: Iterable[str],
+    accepted: Collection[str],
+    renamed: Mapping[str, str] | None = None,
+) -> None:
+    """Raise a ``TypeError`` naming every argument in ``given`` that ``owner``'s constructor
+    would otherwise drop (not in ``accepted``), with "did you mean" for a name one typo away
+    from an accepted one, or the new name from ``renamed``."""
+    unknown = [name for name in given if name not in accepted]
+    if not unknown:
+        return
+    parts = []
+    for name in unknown:
+        guess = (renamed or {}).get(name) or closest_name(name, accepted)
+        parts.append(f"`{name}`" + (f" (did you mean `{guess}`?)" if guess else ""))
+    raise TypeError(
+        f"{owner} got unexpected keyword argument{'s' if len(parts) > 1 else ''} "
+        f"{', '.join(parts)}: not a field or setting of {owner}, so it would be ignored. "
+        f"Check the spelling; `help({owner})` lists the arguments."
+    )
 
 
 def field_signature(cls: type[Any]) -> inspect.Signature:
