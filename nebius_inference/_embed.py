@@ -26,6 +26,7 @@ from ._embed_plan import (
     gather,
     in_order,
 )
+from ._errors import NotFoundError
 from ._params import EmbedCall
 from ._vectors import Gather, Output, join_vectors
 
@@ -46,6 +47,7 @@ class SyncEmbeddings:
     if TYPE_CHECKING:
 
         def _send(self, call: RequestOptions) -> httpx.Response: ...
+        def _name_listed_models(self, call: RequestOptions, error: NotFoundError) -> None: ...
 
     @overload
     def embed(
@@ -212,7 +214,12 @@ class SyncEmbeddings:
 
     def _chunks(self, plan: EmbedPlan) -> Iterator[tuple[int, Any]]:
         def run(index: int) -> Any:
-            return plan.decode(index, self._send(plan.call(index)))
+            try:
+                return plan.decode(index, self._send(plan.call(index)))
+            except NotFoundError as error:
+                if index == 0:  # every request names the same model: one look-up, for the first
+                    self._name_listed_models(plan.call(index), error)
+                raise
 
         count = len(plan.requests)
         if count <= 1 or plan.max_concurrency <= 1:
@@ -254,6 +261,7 @@ class AsyncEmbeddings:
     if TYPE_CHECKING:
 
         async def _send(self, call: RequestOptions) -> httpx.Response: ...
+        async def _name_listed_models(self, call: RequestOptions, error: NotFoundError) -> None: ...
 
     @overload
     async def embed(
@@ -398,7 +406,12 @@ class AsyncEmbeddings:
         import asyncio
 
         async def run(index: int) -> Any:
-            return plan.decode(index, await self._send(plan.call(index)))
+            try:
+                return plan.decode(index, await self._send(plan.call(index)))
+            except NotFoundError as error:
+                if index == 0:  # as in the sync twin
+                    await self._name_listed_models(plan.call(index), error)
+                raise
 
         count = len(plan.requests)
         pending: deque[asyncio.Task[Any]] = deque()

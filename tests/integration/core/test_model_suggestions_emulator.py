@@ -49,6 +49,24 @@ def test_streams_and_embeddings_name_them_too(emu: Emulator, client: NebiusClien
     assert _listings(emu) == 2
 
 
+def test_bulk_embeddings_list_the_models_once(emu: Emulator, client: NebiusClient) -> None:
+    texts = [f"t{i}" for i in range(40)]
+    with pytest.raises(ni.NotFoundError, match=rf"the closest: `{EMBEDDING}`"):
+        client.embed(texts, model="Qwen/Qwen3-Embeding-8B", batch_size=4, max_concurrency=4)
+    assert _listings(emu) == 1
+    assert len(client.embed(texts, model=EMBEDDING, batch_size=4)) == 40
+    assert _listings(emu) == 1
+
+
+async def test_async_bulk_embeddings_list_the_models_once(
+    emu: Emulator, aclient: AsyncNebiusClient
+) -> None:
+    texts = [f"t{i}" for i in range(40)]
+    with pytest.raises(ni.NotFoundError, match=rf"the closest: `{EMBEDDING}`"):
+        await aclient.embed(texts, model="Qwen/Qwen3-Embeding-8B", batch_size=4)
+    assert _listings(emu) == 1
+
+
 def test_a_model_nothing_like_any_listed_one_says_so(emu: Emulator, client: NebiusClient) -> None:
     with pytest.raises(ni.NotFoundError, match=r"`zz` is not among the \d+ models the API lists"):
         client.create_chat_completion(model="zz", messages=MESSAGES)
