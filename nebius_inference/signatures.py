@@ -52,10 +52,12 @@ def check_arguments(
     for name in unknown:
         guess = (renamed or {}).get(name) or closest_name(name, accepted)
         parts.append(f"`{name}`" + (f" (did you mean `{guess}`?)" if guess else ""))
+    one = len(parts) == 1
+    what = "it is not a field or setting" if one else "none is a field or setting"
     raise TypeError(
-        f"{owner} got unexpected keyword argument{'s' if len(parts) > 1 else ''} "
-        f"{', '.join(parts)}: not a field or setting of {owner}, so it would be ignored. "
-        f"Check the spelling; `help({owner})` lists the arguments."
+        f"{owner} got unexpected keyword argument{'' if one else 's'} {', '.join(parts)}: "
+        f"{what} of {owner}, so {'it' if one else 'they'} would be ignored. Check the "
+        f"spelling; `help({owner})` lists the arguments."
     )
 
 
