@@ -75,7 +75,7 @@ def field_signature(cls: type[Any]) -> inspect.Signature:
             validate_by_alias=cls.model_config.get("validate_by_alias", True),
             extra=cls.model_config.get("extra"),
         )
-    except (ImportError, TypeError, AttributeError):  # another pydantic's private helper
+    except (ImportError, TypeError, AttributeError):  # another pydantic's private function
         signature = _plain_signature(cls)
     return signature.replace(
         parameters=[p for p in signature.parameters.values() if p.kind is not p.VAR_POSITIONAL],

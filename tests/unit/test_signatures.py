@@ -115,7 +115,7 @@ def test_the_public_fallback_gives_the_same_names_and_defaults(
     module, name = spec.split(":")
     cls = getattr(lc if module == "langchain_nebius" else li, name)
     private = field_signature(cls)
-    # Another pydantic without the private helper: the public fallback runs.
+    # Another pydantic without the private function: the public fallback runs.
     monkeypatch.delattr(pydantic_signature, "generate_pydantic_signature")
     public = field_signature(cls)
     assert list(public.parameters) != [] and sorted(public.parameters) == expected_names(cls)
