@@ -29,6 +29,7 @@ from typing_extensions import Self
 from nebius_inference import AsyncNebiusClient, ConfigurationError, NebiusClient
 from nebius_inference.pacing import Pacing
 from nebius_inference.settings import SETTINGS, ClientCache, ClientSettings
+from nebius_inference.signatures import FieldSignature
 
 __all__ = [
     "NebiusClientMixin",
@@ -117,7 +118,7 @@ def build_model_kwargs(cls: type[BaseModel], values: Any) -> Any:
     return values
 
 
-class NebiusClientMixin(BaseModel):
+class NebiusClientMixin(FieldSignature, BaseModel):
     """Connection settings shared by every Nebius class (``nebius_inference.settings``), and
     the clients built from them. Copies and deep copies share the clients and your own
     ``http_client``; a pickle carries no key and no client: the unpickled object reads

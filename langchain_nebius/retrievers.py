@@ -46,6 +46,8 @@ from langchain_core.tools import BaseTool, InjectedToolArg, tool
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 from typing_extensions import Self, override
 
+from nebius_inference.signatures import FieldSignature
+
 from .embeddings import NebiusEmbeddings
 
 __all__ = [
@@ -77,7 +79,7 @@ def top_k(query: Sequence[float], vectors: Sequence[Sequence[float]], k: int) ->
     return heapq.nlargest(k, range(len(scores)), key=scores.__getitem__)
 
 
-class NebiusRetriever(BaseRetriever):
+class NebiusRetriever(FieldSignature, BaseRetriever):
     """The ``k`` documents of ``docs`` closest to the query, by cosine similarity of their
     Nebius embeddings, held in memory.
 
@@ -218,7 +220,7 @@ class NebiusRetrievalToolInput(BaseModel):
     )
 
 
-class NebiusRetrievalTool(BaseTool):
+class NebiusRetrievalTool(FieldSignature, BaseTool):
     """A tool that searches a :class:`NebiusRetriever` and returns the documents as text.
 
     Example::

@@ -25,6 +25,7 @@ from typing_extensions import override
 from nebius_inference import AsyncNebiusClient, NebiusClient
 from nebius_inference.pacing import Pacing
 from nebius_inference.settings import ALIASES, SETTINGS, ClientCache, ClientSettings
+from nebius_inference.signatures import FieldSignature, check_arguments, field_names
 
 __all__ = ["ClientPair", "LoopSemaphores", "NebiusConnection"]
 
@@ -51,7 +52,7 @@ class ClientPair(ClientCache):
         return (ClientPair, ())
 
 
-class NebiusConnection(BaseModel):
+class NebiusConnection(FieldSignature, BaseModel):
     """Fields and clients every Nebius component shares (a mixin for LlamaIndex classes).
 
     A component's constructor also takes ``http_client=`` / ``async_http_client=`` (``httpx``
@@ -86,6 +87,12 @@ class NebiusConnection(BaseModel):
     def _accept_aliases(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
+        if cls.model_config.get("extra") != "allow":
+            # A name that is neither a field nor an alias would be dropped without a word.
+            aliases = {alias for alias, name in ALIASES.items() if name in cls.model_fields}
+            # class_name: LlamaIndex's to_dict() adds it, and from_dict() expects it.
+            accepted = field_names(cls) | aliases | {"class_name"}
+            check_arguments(cls.__name__, data, accepted, ALIASES)
         data = dict(data)
         for alias, name in ALIASES.items():
             if alias in data and name in cls.model_fields:

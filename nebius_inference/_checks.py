@@ -22,6 +22,7 @@ __all__ = [
     "check_extras",
     "check_json_schema",
     "check_timeout",
+    "closest_name",
     "find_non_finite",
     "warn_near_misses",
 ]
@@ -253,7 +254,7 @@ def warn_near_misses(names: Iterable[str], known: Iterable[str]) -> None:
         if name in candidates:
             continue
         _warned.add(name)  # looked at once: a name that is not a near miss costs nothing later
-        guess = _closest(name, candidates)
+        guess = closest_name(name, candidates)
         if guess is None:
             continue
         warnings.warn(
@@ -279,7 +280,9 @@ def _caller_level() -> int:
     return level
 
 
-def _closest(name: str, candidates: Iterable[str]) -> str | None:
+def closest_name(name: str, candidates: Iterable[str]) -> str | None:
+    """The candidate one typo away from ``name`` (two for a name over six letters), nearest
+    first, or ``None``: what a "did you mean" message suggests."""
     if len(name) < 4:
         return None
     limit = 1 if len(name) <= 6 else 2

@@ -24,6 +24,7 @@ from typing_extensions import Self, Unpack
 
 from . import _endpoints as ep
 from ._base import (
+    MISSING_V1_HINT,
     RequestOptions,
     connection_error,
     make_status_error,
@@ -42,7 +43,7 @@ from ._config import Secret, Timeouts, env_proxy, resolve_options
 from ._download import ResumePoint
 from ._embed import AsyncEmbeddings, SyncEmbeddings
 from ._endpoints import CallOptions, FileInput
-from ._errors import APIStatusError
+from ._errors import APIStatusError, NotFoundError
 from ._logs import logger
 from ._params import ChatCall, CompletionCall, EmbeddingCall, ImagesCall, RerankCall
 from ._retry import RetryPolicy, effective_delay
@@ -174,6 +175,23 @@ def _redirect_error(response: httpx.Response) -> APIStatusError:
 def _fields(params: Mapping[str, Any]) -> dict[str, Any]:
     """The keyword arguments as the plain dict they are at run time (unknown ones included)."""
     return cast("dict[str, Any]", params)
+
+
+def _model_of(call: RequestOptions, error: NotFoundError) -> str | None:
+    """The model a 404 may be about: the request's ``model``, unless the base URL is at fault."""
+    model = call.body.get("model") if call.body else None
+    if not isinstance(model, str) or MISSING_V1_HINT in error.message:
+        return None
+    return model
+
+
+def _add_hint(error: NotFoundError, model: str, listing: ModelList) -> None:
+    from .catalog import not_found_hint  # on this error path only: not at import
+
+    hint = not_found_hint(model, listing.data)
+    if hint:
+        error.message = f"{error.message.rstrip()} {hint}"
+        error.args = (error.message, *error.args[1:])
 
 
 def _log_response(response: httpx.Response, started: float) -> None:
@@ -352,13 +370,31 @@ class NebiusClient(_ClientBase, SyncEmbeddings):
             attempt += 0 if over and (paced := paced + 1) <= PACED_RETRIES else 1
 
     def _json(self, call: RequestOptions, model_cls: type[T]) -> T:
-        reply = self._send(call, whole=True)
+        try:
+            reply = self._send(call, whole=True)
+        except NotFoundError as error:
+            self._name_listed_models(call, error)
+            raise
         if isinstance(reply, httpx.Response):
             return parse_json(model_cls, reply)
         return parse_body(model_cls, reply.content, reply.headers, reply.response)
 
     def _stream(self, call: RequestOptions, model_cls: type[T]) -> Stream[T]:
-        return Stream(self._send(call), model_cls, self._streams)
+        try:
+            return Stream(self._send(call), model_cls, self._streams)
+        except NotFoundError as error:
+            self._name_listed_models(call, error)
+            raise
+
+    def _name_listed_models(self, call: RequestOptions, error: NotFoundError) -> None:
+        """Add the closest listed model ids to a 404 for a request naming a model (one
+        ``GET /models``, on this error path only; a failure of that look-up is ignored)."""
+        model = _model_of(call, error)
+        if model is not None:
+            try:
+                _add_hint(error, model, self.list_models(max_retries=0))
+            except Exception:  # the 404 is what the caller must see
+                logger.debug("Listing models to explain a 404 failed", exc_info=True)
 
     # -- chat and completions ------------------------------------------------------------------
 
@@ -473,7 +509,12 @@ class NebiusClient(_ClientBase, SyncEmbeddings):
             InvalidRequestError: bad input, caught before anything is sent.
             APIError: the failure's subclass (status, connection, timeout), after retries.
         """
-        return parse_embeddings(self._send(ep.embeddings(request, _fields(params))))
+        call = ep.embeddings(request, _fields(params))
+        try:
+            return parse_embeddings(self._send(call))
+        except NotFoundError as error:
+            self._name_listed_models(call, error)
+            raise
 
     def generate_images(
         self,
@@ -907,13 +948,31 @@ class AsyncNebiusClient(_ClientBase, AsyncEmbeddings):
             attempt += 0 if over and (paced := paced + 1) <= PACED_RETRIES else 1
 
     async def _json(self, call: RequestOptions, model_cls: type[T]) -> T:
-        reply = await self._send(call, whole=True)
+        try:
+            reply = await self._send(call, whole=True)
+        except NotFoundError as error:
+            await self._name_listed_models(call, error)
+            raise
         if isinstance(reply, httpx.Response):
             return parse_json(model_cls, reply)
         return parse_body(model_cls, reply.content, reply.headers, reply.response)
 
     async def _stream(self, call: RequestOptions, model_cls: type[T]) -> AsyncStream[T]:
-        return AsyncStream(await self._send(call), model_cls)
+        try:
+            return AsyncStream(await self._send(call), model_cls)
+        except NotFoundError as error:
+            await self._name_listed_models(call, error)
+            raise
+
+    async def _name_listed_models(self, call: RequestOptions, error: NotFoundError) -> None:
+        """The async twin of :meth:`NebiusClient._name_listed_models`."""
+        model = _model_of(call, error)
+        if model is not None:
+            try:
+                listing = await self.list_models(max_retries=0)
+                _add_hint(error, model, listing)
+            except Exception:  # the 404 is what the caller must see
+                logger.debug("Listing models to explain a 404 failed", exc_info=True)
 
     # -- chat and completions ------------------------------------------------------------------
 
@@ -961,7 +1020,12 @@ class AsyncNebiusClient(_ClientBase, AsyncEmbeddings):
         /,
         **params: Unpack[EmbeddingCall],
     ) -> CreateEmbeddingResponse:
-        return parse_embeddings(await self._send(ep.embeddings(request, _fields(params))))
+        call = ep.embeddings(request, _fields(params))
+        try:
+            return parse_embeddings(await self._send(call))
+        except NotFoundError as error:
+            await self._name_listed_models(call, error)
+            raise
 
     async def generate_images(
         self,

@@ -26,6 +26,7 @@ from ._embed_plan import (
     gather,
     in_order,
 )
+from ._errors import NotFoundError
 from ._params import EmbedCall
 from ._vectors import Gather, Output, join_vectors
 
@@ -49,6 +50,7 @@ class SyncEmbeddings:
         _pacer: Pacer
 
         def _send(self, call: RequestOptions) -> httpx.Response: ...
+        def _name_listed_models(self, call: RequestOptions, error: NotFoundError) -> None: ...
 
     @overload
     def embed(
@@ -217,7 +219,12 @@ class SyncEmbeddings:
         plan.announce(self._pacer)
 
         def run(index: int) -> Any:
-            return plan.decode(index, self._send(plan.call(index)))
+            try:
+                return plan.decode(index, self._send(plan.call(index)))
+            except NotFoundError as error:
+                if index == 0:  # every request names the same model: one look-up, for the first
+                    self._name_listed_models(plan.call(index), error)
+                raise
 
         count = len(plan.requests)
         if count <= 1 or plan.max_concurrency <= 1:
@@ -260,6 +267,7 @@ class AsyncEmbeddings:
         _pacer: Pacer
 
         async def _send(self, call: RequestOptions) -> httpx.Response: ...
+        async def _name_listed_models(self, call: RequestOptions, error: NotFoundError) -> None: ...
 
     @overload
     async def embed(
@@ -406,7 +414,12 @@ class AsyncEmbeddings:
         plan.announce(self._pacer)
 
         async def run(index: int) -> Any:
-            return plan.decode(index, await self._send(plan.call(index)))
+            try:
+                return plan.decode(index, await self._send(plan.call(index)))
+            except NotFoundError as error:
+                if index == 0:  # as in the sync twin
+                    await self._name_listed_models(plan.call(index), error)
+                raise
 
         count = len(plan.requests)
         pending: deque[asyncio.Task[Any]] = deque()

@@ -42,6 +42,7 @@ __all__ = [
     "forget_catalog",
     "lookup",
     "model_catalog",
+    "not_found_hint",
 ]
 
 ModelKind = Literal["chat", "embedding", "rerank", "image"]
@@ -197,6 +198,24 @@ class Catalog:
         """The id of the first model of ``kind``, or ``None``."""
         found = self.models(kind)
         return found[0].id if found else None
+
+
+def not_found_hint(model: str, listing: Iterable[Model]) -> str | None:
+    """What to add to a 404 for a request naming ``model``, given the API's model listing:
+    the closest listed ids, or ``None`` when the model is listed (the 404 is about something
+    else)."""
+    catalog = Catalog(listing)
+    ids = [m.id for m in catalog.models()]
+    if model in ids:
+        return None
+    close = catalog.closest(model)
+    if close:
+        return (
+            f"`{model}` is not a model the API lists; the closest: "
+            + ", ".join(f"`{c}`" for c in close)
+            + "."
+        )
+    return f"`{model}` is not among the {len(ids)} models the API lists (see list_models())."
 
 
 _warned: set[str] = set()

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from ._checks import closest_name
 from ._client import AsyncNebiusClient, NebiusClient
 from ._config import Secret
 from .pacing import Pacing
@@ -79,8 +80,10 @@ class ClientSettings:
         for name, value in settings.items():
             target = ALIASES.get(name, name)
             if target not in known:
+                guess = closest_name(name, known)
+                hint = f" (did you mean `{guess}`?)" if guess else ""
                 raise TypeError(
-                    f"Unknown setting {name!r}; the settings are: {', '.join(sorted(known))}."
+                    f"Unknown setting {name!r}{hint}; the settings are: {', '.join(sorted(known))}."
                 )
             if value is not None or target not in values:
                 values[target] = value

@@ -23,6 +23,7 @@ from typing import Any, BinaryIO, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from .._base import build_body
+from .._checks import check_body_is_json
 from .._errors import InvalidRequestError, NebiusError
 from ..types import (
     TERMINAL_STATES,
@@ -378,11 +379,11 @@ def plan_job(
             continue  # too few ids: counted, then refused below
         try:
             body = request_body(request, state.endpoint, index)
+            line = _jsonl_line(state.custom_id(index), state.endpoint, body, index)
         except InvalidRequestError as exc:
             state.invalid[index] = str(exc)
             fingerprint.update(f"invalid {exc}\n".encode())
             continue
-        line = _jsonl_line(state.custom_id(index), state.endpoint, body)
         fingerprint.update(_jsonl_line(ids[index] if ids else "", state.endpoint, body))
         if len(line) > max_bytes_per_file:
             state.invalid[index] = (
@@ -482,9 +483,19 @@ def replan_for(
     return parts
 
 
-def _jsonl_line(custom_id: str, endpoint: Endpoint, body: dict[str, Any]) -> bytes:
+def _jsonl_line(custom_id: str, endpoint: Endpoint, body: dict[str, Any], index: int = 0) -> bytes:
+    """One input line; a ``NaN`` or infinity anywhere in ``body`` (the messages included) is an
+    :class:`InvalidRequestError` naming where, as the live endpoint's JSON cannot carry it."""
     line = {"custom_id": custom_id, "method": "POST", "url": endpoint, "body": body}
-    return json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    try:
+        text = json.dumps(line, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        try:
+            check_body_is_json(body)
+        except InvalidRequestError as exc:
+            raise InvalidRequestError(f"requests[{index}]: {exc}") from None
+        raise
+    return text.encode() + b"\n"
 
 
 def describe_batch_errors(errors: Any) -> str | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import gc
 import json
+import math
 import re
 import tracemalloc
 from array import array
@@ -653,6 +654,26 @@ def test_refuse_invalid_sends_nothing_and_names_every_invalid_request() -> None:
         run_batch(client, requests, refuse_invalid=True)
     assert all(f"requests[{i}]: " in str(caught.value) for i in (3, 70, 150, 299))
     assert api.log == []
+
+
+def test_nan_and_infinity_anywhere_end_as_that_inputs_error_before_sending() -> None:
+    api = FakeBatchAPI()
+    requests = _prompts(6)
+    requests[1] = {**requests[1], "temperature": math.nan}
+    requests[2]["messages"][0]["content"] = [{"type": "text", "text": "q2", "w": math.inf}]
+    requests[4] = {**requests[4], "logit_bias_scale": [1.0, -math.inf]}  # a pass-through field
+    with api.client() as client:
+        results = run_batch(client, requests, sleep=lambda _: None)
+    failed = {item.index: str(item.error) for item in results if not item.ok}
+    assert sorted(failed) == [1, 2, 4]
+    assert all(f"invalid, so never sent: requests[{i}]" in failed[i] for i in failed)
+    assert "temperature" in failed[1]
+    assert "messages[0].content[0].w is inf" in failed[2]
+    assert "logit_bias_scale[1] is -inf" in failed[4]
+    sent = b"".join(api.files[batch["input_file_id"]] for batch in api.batches.values())
+    assert sent.count(b"\n") == 3
+    assert b"NaN" not in sent and b"Infinity" not in sent
+    assert _contents(results) == ["echo: q0", None, None, "echo: q3", None, "echo: q5"]
 
 
 def test_a_generator_of_requests_runs_from_files_on_disk_removed_once_uploaded(
