@@ -9,14 +9,16 @@ raises them together: the framework adapters build on these three.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast, overload
+from typing import Any, Literal, TypeVar, cast, overload
 
 from typing_extensions import Self
 
-from .._errors import InvalidRequestError, NebiusError
+from .._errors import APIResponseValidationError, InvalidRequestError, NebiusError
+from .._vectors import Gather, check_output, require_numpy
 from ..types import ChatCompletion, CreateEmbeddingResponse
 from ._plan import BatchJobState
 
@@ -322,6 +324,57 @@ class BatchResults(Sequence[BatchItemResult]):
                     del pending[:size]
         if pending:
             yield pending
+
+    def embedding_array(
+        self,
+        output: Literal["array", "numpy"] = "array",
+        *,
+        texts_per_request: int,
+        total: int,
+        size: int = 1_000,
+    ) -> Any:
+        """Every vector of an embeddings job of ``total`` texts, ``texts_per_request`` per
+        request, in input order as ONE contiguous float32 block: ``"array"`` a flat
+        ``array('f')`` of ``total * dimensions`` numbers (row ``i`` is
+        ``block[i * dims : (i + 1) * dims]``, ``dims = len(block) // total``), ``"numpy"`` a
+        ``(total, dimensions)`` float32 array (needs numpy). Read from disk ``size`` texts at a
+        time, so memory holds the block and one chunk. Raises :class:`BatchFailedError` if any
+        request failed, and a text's :class:`BatchItemError` if its reply cannot be read."""
+        if output not in ("array", "numpy"):
+            raise InvalidRequestError(
+                f"output must be 'array' or 'numpy', got {output!r} "
+                "(for lists of Python floats use embeddings())."
+            )
+        check_output(output)
+        self.check_text_count(total, texts_per_request)
+        self.raise_for_errors()
+        flat = array("f")
+        gather = Gather(total, "numpy") if output == "numpy" else None
+        dims: int | None = None
+        start = 0
+        chunks = self.text_vector_chunks(size, texts_per_request=texts_per_request, total=total)
+        with closing(chunks):
+            for chunk in chunks:
+                block = array("f")
+                for vector in chunk:
+                    if isinstance(vector, BatchItemError):
+                        raise vector
+                    if dims is None:
+                        dims = len(vector)
+                    elif len(vector) != dims:
+                        raise APIResponseValidationError(
+                            f"The embeddings replies hold vectors of different lengths ({dims} "
+                            f"and {len(vector)}), so they do not fit one block. Use "
+                            "text_vector_chunks(), or report it if it persists."
+                        )
+                    block.fromlist(vector)
+                if gather is None:
+                    flat.extend(block)
+                else:
+                    rows = require_numpy().frombuffer(block, dtype="float32")
+                    gather.add(start, rows.reshape(len(chunk), dims or 0))
+                start += len(chunk)
+        return flat if gather is None else gather.result()
 
 
 def _text_vectors(

@@ -14,6 +14,7 @@ import gc
 import json
 import math
 import re
+import sys
 import tracemalloc
 from array import array
 from collections.abc import AsyncIterator, Iterator
@@ -27,6 +28,7 @@ from mock_api import API_KEY
 from nebius_inference import (
     APIConnectionError,
     AsyncNebiusClient,
+    ConfigurationError,
     InvalidRequestError,
     NebiusClient,
     _retry,
@@ -43,6 +45,7 @@ from nebius_inference.batch import (
     arun_batch,
     chat_requests,
     embed_batch,
+    embedding_requests,
     run_batch,
 )
 from nebius_inference.types import ChatCompletion
@@ -910,6 +913,49 @@ def test_embed_batch_raises_with_partial_results_when_a_request_fails() -> None:
     with api.client() as client, pytest.raises(BatchFailedError) as caught:
         embed_batch(client, ["ok", "FAIL"], model=EMBED_MODEL)
     assert caught.value.results[0].ok and not caught.value.results[1].ok
+
+
+@pytest.mark.parametrize("size", [1, 3, 1_000])
+def test_embedding_array_is_one_float32_block_in_input_order_read_from_disk(
+    size: int, tmp_path: Path
+) -> None:
+    api = FakeBatchAPI()
+    texts = [f"t{'x' * i}" for i in range(7)]
+    requests = embedding_requests(texts, model=EMBED_MODEL, texts_per_request=2)
+    with api.client() as client:
+        results = run_batch(
+            client, requests, state_path=tmp_path / "job.json", max_requests_per_file=3
+        )
+    assert (tmp_path / "job.json.files" / "results.sqlite").is_file()
+    expected = results.embeddings()
+    block = results.embedding_array("array", texts_per_request=2, total=7, size=size)
+    assert isinstance(block, array) and block.typecode == "f" and len(block) == 7 * 2
+    rows = [block[i * 2 : (i + 1) * 2].tolist() for i in range(7)]
+    assert rows == expected == [[i + 1.0, i % 2] for i in range(7)]  # [len(text), position]
+    numpy = pytest.importorskip("numpy", reason="the numpy output needs numpy")
+    matrix = results.embedding_array("numpy", texts_per_request=2, total=7, size=size)
+    assert matrix.shape == (7, 2) and matrix.dtype == numpy.float32
+    assert matrix.flags["C_CONTIGUOUS"] and matrix.tolist() == expected
+
+
+def test_embedding_array_refuses_failures_bad_counts_and_a_missing_numpy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = FakeBatchAPI()
+    requests = embedding_requests(["ok", "FAIL", "ok2"], model=EMBED_MODEL)
+    with api.client() as client:
+        failed = run_batch(client, requests, state_path=tmp_path / "job.json")
+        fine = run_batch(client, embedding_requests(["a", "bb"], model=EMBED_MODEL))
+    with pytest.raises(BatchFailedError, match=r"1 of 3 batch requests failed: \[1\]"):
+        failed.embedding_array(texts_per_request=1, total=3)
+    with pytest.raises(InvalidRequestError, match="3 texts, 1 per request, make 3 requests"):
+        fine.embedding_array(texts_per_request=1, total=3)
+    with pytest.raises(InvalidRequestError, match=r"'array' or 'numpy'.*embeddings\(\)"):
+        fine.embedding_array("list", texts_per_request=1, total=2)  # type: ignore[arg-type]
+    monkeypatch.setitem(sys.modules, "numpy", None)  # import numpy now fails
+    with pytest.raises(ConfigurationError, match="pip install numpy"):
+        fine.embedding_array("numpy", texts_per_request=1, total=2)
+    assert fine.embedding_array(texts_per_request=1, total=2).tolist() == [1.0, 0.0, 2.0, 0.0]
 
 
 # -- async twins --------------------------------------------------------------------------------

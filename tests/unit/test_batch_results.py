@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from array import array
 from typing import Any
 
 import pytest
 
+from nebius_inference import APIResponseValidationError
 from nebius_inference.batch._plan import BatchJobState, plan_job
-from nebius_inference.batch._results import BatchFailedError, BatchResults, job_progress
+from nebius_inference.batch._results import (
+    BatchFailedError,
+    BatchItemError,
+    BatchResults,
+    job_progress,
+)
 from nebius_inference.batch._store import MAX_NOTES, ResultCollector
 from nebius_inference.types import Batch, ChatCompletion, CreateEmbeddingResponse
 
@@ -149,6 +156,35 @@ def test_embedding_bodies_float_and_base64() -> None:
         results.chat_completions()
     broken = _collect(_job(1, embeddings=True), [_nebius("job-t-0", {"data": [{"embedding": 3}]})])
     assert "neither a list nor base64" in (broken[0].error or "")
+
+
+def _embedding_job(*replies: Any) -> BatchResults:
+    state = _job(len(replies), embeddings=True)
+    lines = [_nebius(f"job-t-{i}", reply) for i, reply in enumerate(replies)]
+    return _collect(state, lines[::-1])  # output lines in another order than the inputs
+
+
+def test_embedding_array_matches_embeddings_within_float32_and_refuses_what_does_not_fit() -> None:
+    values = [[0.1, -1 / 3], [1e-8, 2.5], [math.pi, 1e30]]
+    packed = base64.b64encode(array("f", values[1]).tobytes()).decode()
+    results = _embedding_job(
+        {"data": [{"index": 0, "embedding": values[0]}]},
+        {"data": [{"index": 0, "embedding": packed}]},
+        {"data": [{"index": 0, "embedding": values[2]}]},
+    )
+    expected = results.embeddings()
+    block = results.embedding_array(texts_per_request=1, total=3, size=2)
+    assert block.tobytes() == array("f", [x for row in expected for x in row]).tobytes()
+    assert block.tolist() == pytest.approx([x for row in values for x in row], rel=1e-7)
+    assert block.tolist() != [x for row in values for x in row]  # float32, not float64
+    two_for_one = _embedding_job({"data": [{"index": 0, "embedding": [1.0]}] * 2})
+    with pytest.raises(BatchItemError, match="the reply has 2 vectors for 1 texts"):
+        two_for_one.embedding_array(texts_per_request=1, total=1)
+    ragged = _embedding_job(
+        {"data": [{"index": 0, "embedding": [1.0, 2.0]}]}, {"data": [{"embedding": [3.0]}]}
+    )
+    with pytest.raises(APIResponseValidationError, match="different lengths \\(2 and 1\\)"):
+        ragged.embedding_array(texts_per_request=1, total=2)
 
 
 @pytest.mark.parametrize(
