@@ -51,17 +51,7 @@ from .._client import AsyncNebiusClient, NebiusClient
 from .._errors import InvalidRequestError
 from ._base import BatchOptions, ProgressCallback
 from ._jobs import AsyncBatchJob, BatchJob
-from ._plan import (
-    CHAT_ENDPOINT,
-    DEFAULT_MAX_BYTES_PER_FILE,
-    DEFAULT_MAX_REQUESTS_PER_FILE,
-    EMBEDDINGS_ENDPOINT,
-    BatchJobState,
-    BatchPartState,
-    BatchStateError,
-    Endpoint,
-    RequestInput,
-)
+from ._plan import DEFAULT_MAX_BYTES_PER_FILE, DEFAULT_MAX_REQUESTS_PER_FILE, RequestInput
 from ._results import (
     BatchFailedError,
     BatchInputsFailedError,
@@ -70,6 +60,14 @@ from ._results import (
     BatchNotFinishedError,
     BatchProgress,
     BatchResults,
+)
+from ._state import (
+    CHAT_ENDPOINT,
+    EMBEDDINGS_ENDPOINT,
+    BatchJobState,
+    BatchPartState,
+    BatchStateError,
+    Endpoint,
 )
 
 __all__ = [

@@ -26,8 +26,8 @@ from ._base import (
     ProgressCallback,
     found_in,
 )
-from ._plan import BatchPartState
 from ._results import BatchProgress, BatchResults
+from ._state import BatchPartState
 
 __all__ = ["AsyncBatchJob", "BatchJob"]
 
