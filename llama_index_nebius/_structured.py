@@ -4,24 +4,27 @@ that constrain the reply, and the words that ask for JSON.
 The schema goes both in ``guided_json`` (older vLLM) and in ``response_format={"type":
 "json_schema", ...}`` (vLLM 0.12 and later ignore ``guided_*``; SGLang and llama.cpp read only
 ``response_format``), so every backend constrains the reply. The reply is still validated on
-our side (:func:`~llama_index_nebius._convert.parse_structured`).
+our side (:func:`parse_structured`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from ._convert import StructuredOutputError
+from nebius_inference import split_think_block
 
 __all__ = [
     "CONSTRAINT_FIELDS",
     "NoToolCallError",
+    "StructuredOutputError",
+    "extract_json",
     "json_schema_format",
+    "parse_structured",
     "structured_kwargs",
     "with_schema_instruction",
 ]
@@ -34,6 +37,8 @@ CONSTRAINT_FIELDS = (
     "guided_choice",
     "guided_grammar",
 )
+
+M = TypeVar("M", bound=BaseModel)
 
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _TYPE_WORDS = {"string": "text", "boolean": "true/false", "array": "list"}
@@ -122,3 +127,56 @@ class NoToolCallError(ValueError):
             raw_text=self.raw_text,
             output_cls=output_cls,
         )
+
+
+# ------------------------------------------------------------------------------------------
+# Reading the reply
+# ------------------------------------------------------------------------------------------
+
+
+_FENCE = re.compile(r"^\s*```(?:json|JSON)?\s*\n?(.*?)\n?\s*```\s*$", re.DOTALL)
+
+
+def extract_json(text: str) -> str:
+    """The JSON in a reply: the text itself, the inside of a ```json fence, or the span from
+    the first ``{`` to the last ``}``; reasoning written before it (``<think>...</think>``) is
+    skipped."""
+    stripped = split_think_block(text)[1].strip()
+    fenced = _FENCE.match(stripped)
+    if fenced:
+        return fenced.group(1).strip()
+    if stripped.startswith(("{", "[")):
+        return stripped
+    start, end = stripped.find("{"), stripped.rfind("}")
+    if 0 <= start < end:
+        return stripped[start : end + 1]
+    return stripped
+
+
+class StructuredOutputError(ValueError):
+    """The model's reply is not a valid instance of the requested schema.
+
+    ``raw_text`` keeps the reply as the model sent it (some backends ignore ``guided_json``).
+    """
+
+    def __init__(self, message: str, *, raw_text: str, output_cls: type[BaseModel]) -> None:
+        super().__init__(message)
+        self.raw_text = raw_text
+        self.output_cls = output_cls
+
+
+def parse_structured(output_cls: type[M], text: str) -> M:
+    """Validate a structured reply against ``output_cls``, or raise
+    :class:`StructuredOutputError` with the raw text."""
+    try:
+        return output_cls.model_validate_json(extract_json(text))
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "reply"
+        shown = text if len(text) <= 500 else text[:500] + "..."
+        raise StructuredOutputError(
+            f"The model's reply is not a valid {output_cls.__name__} ({where}: {first['msg']}). "
+            f"Raw reply: {shown!r}",
+            raw_text=text,
+            output_cls=output_cls,
+        ) from None

@@ -46,17 +46,21 @@ from nebius_inference.catalog import (
 from ._common import NebiusConnection
 from ._convert import (
     CALL_OPTIONS,
-    StreamAccumulator,
-    StructuredOutputError,
     chat_response_from_completion,
     merge_body,
-    parse_structured,
     resolve_tool_choice,
     to_nebius_messages,
     tool_selections,
     usage_kwargs,
 )
-from ._structured import NoToolCallError, structured_kwargs, with_schema_instruction
+from ._stream import StreamAccumulator
+from ._structured import (
+    NoToolCallError,
+    StructuredOutputError,
+    parse_structured,
+    structured_kwargs,
+    with_schema_instruction,
+)
 
 if TYPE_CHECKING:
     from llama_index.core.program.utils import FlexibleModel

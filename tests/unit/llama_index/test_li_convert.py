@@ -23,21 +23,21 @@ from pydantic import BaseModel
 from unit.llama_index.li_fakes import chunk, usage_chunk
 
 from llama_index_nebius._convert import (
-    StreamAccumulator,
-    StructuredOutputError,
     chat_response_from_completion,
-    extract_json,
     logprobs_from_nebius,
     merge_body,
     message_from_nebius,
-    parse_structured,
     resolve_tool_choice,
     to_nebius_message,
     tool_selections,
     usage_kwargs,
 )
+from llama_index_nebius._stream import StreamAccumulator
 from llama_index_nebius._structured import (
+    StructuredOutputError,
+    extract_json,
     json_schema_format,
+    parse_structured,
     structured_kwargs,
     with_schema_instruction,
 )
