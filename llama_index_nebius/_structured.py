@@ -1,5 +1,6 @@
-"""Structured-output requests for :class:`~llama_index_nebius.NebiusLLM`: the request fields
-that constrain the reply, and the words that ask for JSON.
+"""Structured output for :class:`~llama_index_nebius.NebiusLLM`: the request fields that
+constrain the reply, the words that ask for JSON, reading the reply back, and
+:class:`StructuredOutput`, the ``structured_predict`` family that ``NebiusLLM`` inherits.
 
 The schema goes both in ``guided_json`` (older vLLM) and in ``response_format={"type":
 "json_schema", ...}`` (vLLM 0.12 and later ignore ``guided_*``; SGLang and llama.cpp read only
@@ -10,17 +11,27 @@ our side (:func:`parse_structured`).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any, TypeVar
+from collections.abc import AsyncGenerator, Generator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
+from llama_index.core.instrumentation.events.llm import (
+    LLMStructuredPredictEndEvent,
+    LLMStructuredPredictStartEvent,
+)
+from llama_index.core.program.streaming_utils import process_streaming_content_incremental
+from llama_index.core.prompts import BasePromptTemplate
+from llama_index.core.types import PydanticProgramMode
 from pydantic import BaseModel, ValidationError
+from typing_extensions import override
 
 from nebius_inference import split_think_block
 
 __all__ = [
     "CONSTRAINT_FIELDS",
     "NoToolCallError",
+    "StructuredOutput",
     "StructuredOutputError",
     "extract_json",
     "json_schema_format",
@@ -180,3 +191,163 @@ def parse_structured(output_cls: type[M], text: str) -> M:
             raw_text=text,
             output_cls=output_cls,
         ) from None
+
+
+# ------------------------------------------------------------------------------------------
+# NebiusLLM's structured output
+# ------------------------------------------------------------------------------------------
+
+dispatcher = get_dispatcher(__name__)
+
+if TYPE_CHECKING:
+    from llama_index.core.llms.function_calling import FunctionCallingLLM
+    from llama_index.core.program.utils import FlexibleModel
+
+    _LLM = FunctionCallingLLM
+else:
+    _LLM = object
+
+
+class StructuredOutput(_LLM):
+    """:class:`~llama_index_nebius.NebiusLLM`'s structured output: in the default program mode
+    the schema goes in the request (``guided_json`` and a ``json_schema`` response format) and
+    the reply is validated here (:class:`StructuredOutputError` if it does not match); in the
+    other modes LlamaIndex's own programs run, and a reply without the tool call raises
+    :class:`StructuredOutputError` too."""
+
+    def _uses_guided_json(self) -> bool:
+        return self.pydantic_program_mode == PydanticProgramMode.DEFAULT
+
+    def _structured_call(
+        self,
+        output_cls: type[BaseModel],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None,
+        prompt_args: dict[str, Any],
+    ) -> tuple[list[ChatMessage], dict[str, Any]]:
+        """Messages and kwargs for a structured call: the schema goes both in ``guided_json``
+        and in a ``json_schema`` response format (unless ``llm_kwargs`` sets its own), and no
+        ``tools``/``tool_choice`` are sent."""
+        schema = output_cls.model_json_schema()
+        messages = self._extend_messages(prompt.format_messages(**prompt_args))
+        return with_schema_instruction(messages, schema), structured_kwargs(schema, llm_kwargs)
+
+    @override
+    def structured_predict(
+        self,
+        output_cls: type[M],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> M:
+        """Predict an ``output_cls`` instance; raises :class:`StructuredOutputError` (with the
+        raw text) when the reply does not validate."""
+        if not self._uses_guided_json():
+            try:
+                predicted: M = super().structured_predict(
+                    output_cls, prompt, llm_kwargs, **prompt_args
+                )
+            except NoToolCallError as exc:
+                raise exc.structured(output_cls) from None
+            return predicted
+        _start_event(output_cls, prompt, prompt_args)
+        messages, kwargs = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
+        result = parse_structured(output_cls, self.chat(messages, **kwargs).message.content or "")
+        dispatcher.event(LLMStructuredPredictEndEvent(output=result))
+        return result
+
+    @override
+    async def astructured_predict(
+        self,
+        output_cls: type[M],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> M:
+        """Async twin of :meth:`structured_predict`."""
+        if not self._uses_guided_json():
+            try:
+                apredicted: M = await super().astructured_predict(
+                    output_cls, prompt, llm_kwargs, **prompt_args
+                )
+            except NoToolCallError as exc:
+                raise exc.structured(output_cls) from None
+            return apredicted
+        _start_event(output_cls, prompt, prompt_args)
+        messages, kwargs = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
+        reply = await self.achat(messages, **kwargs)
+        result = parse_structured(output_cls, reply.message.content or "")
+        dispatcher.event(LLMStructuredPredictEndEvent(output=result))
+        return result
+
+    @override
+    def _structured_stream_call(
+        self,
+        output_cls: type[M],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Generator[M | list[M] | FlexibleModel | list[FlexibleModel], None, None]:
+        if not self._uses_guided_json():
+            return super()._structured_stream_call(
+                output_cls,
+                prompt,  # type: ignore[arg-type]
+                llm_kwargs,
+                **prompt_args,
+            )
+        messages, kwargs = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
+        responses = self.stream_chat(messages, **kwargs)
+
+        def gen() -> Generator[M | FlexibleModel, None, None]:
+            current: M | FlexibleModel | None = None
+            text = ""
+            for response in responses:
+                text = response.message.content or ""
+                current = process_streaming_content_incremental(response, output_cls, current)
+                yield current
+            final = parse_structured(output_cls, text)
+            if final != current:
+                yield final
+
+        return gen()
+
+    @override
+    async def _structured_astream_call(
+        self,
+        output_cls: type[M],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> AsyncGenerator[M | list[M] | FlexibleModel | list[FlexibleModel], None]:
+        if not self._uses_guided_json():
+            return await super()._structured_astream_call(
+                output_cls,
+                prompt,  # type: ignore[arg-type]
+                llm_kwargs,
+                **prompt_args,
+            )
+        messages, kwargs = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
+        responses = await self.astream_chat(messages, **kwargs)
+
+        async def gen() -> AsyncGenerator[M | FlexibleModel, None]:
+            current: M | FlexibleModel | None = None
+            text = ""
+            async for response in responses:
+                text = response.message.content or ""
+                current = process_streaming_content_incremental(response, output_cls, current)
+                yield current
+            final = parse_structured(output_cls, text)
+            if final != current:
+                yield final
+
+        return gen()
+
+
+def _start_event(
+    output_cls: type[BaseModel], prompt: BasePromptTemplate, prompt_args: dict[str, Any]
+) -> None:
+    dispatcher.event(
+        LLMStructuredPredictStartEvent(
+            output_cls=output_cls, template=prompt, template_args=prompt_args
+        )
+    )
