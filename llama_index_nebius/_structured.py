@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 from typing_extensions import override
 
 from nebius_inference import split_think_block
+from nebius_inference.types import json_schema_response_format
 
 __all__ = [
     "CONSTRAINT_FIELDS",
@@ -34,7 +35,6 @@ __all__ = [
     "StructuredOutput",
     "StructuredOutputError",
     "extract_json",
-    "json_schema_format",
     "parse_structured",
     "structured_kwargs",
     "with_schema_instruction",
@@ -51,19 +51,7 @@ CONSTRAINT_FIELDS = (
 
 M = TypeVar("M", bound=BaseModel)
 
-_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _TYPE_WORDS = {"string": "text", "boolean": "true/false", "array": "list"}
-
-
-def json_schema_format(schema: Mapping[str, Any], *, strict: bool | None) -> dict[str, Any]:
-    """``response_format`` asking for JSON that matches ``schema``: ``{"type": "json_schema",
-    "json_schema": {"name", "schema", "strict"}}`` (``strict`` left out when ``None``); the
-    name is the schema's title with only the characters OpenAI-style servers accept."""
-    name = _NAME_UNSAFE.sub("_", str(schema.get("title") or "")).strip("_")[:64] or "output"
-    spec: dict[str, Any] = {"name": name, "schema": dict(schema)}
-    if strict is not None:
-        spec["strict"] = strict
-    return {"type": "json_schema", "json_schema": spec}
 
 
 def structured_kwargs(
@@ -78,7 +66,7 @@ def structured_kwargs(
     layers = [kwargs, extra] if isinstance(extra, Mapping) else [kwargs]
     if not any(name in layer for name in CONSTRAINT_FIELDS for layer in layers):
         kwargs["guided_json"] = schema
-        kwargs["response_format"] = json_schema_format(schema, strict=True)
+        kwargs["response_format"] = json_schema_response_format(schema, strict=True)
     return kwargs
 
 
