@@ -67,10 +67,8 @@ def embed_documents_batch(
     """
     if not texts:
         return []
-    options["endpoint"] = EMBEDDINGS_ENDPOINT
+    job = embedding_batch_job(embeddings, texts, texts_per_request=texts_per_request, **options)
     with translate_errors():
-        requests = embedding_batch_requests(embeddings, texts, texts_per_request=texts_per_request)
-        job = BatchJob(embeddings._get_client(), requests, **options)
         results = job.wait(timeout=timeout, on_progress=on_progress, progress_bar=progress_bar)
     return vectors_from_results(results, texts_per_request=texts_per_request, total=len(texts))
 

@@ -65,9 +65,7 @@ def batch_text_embeddings(
     """
     if not texts:
         return []
-    requests = embedding_batch_requests(embed_model, texts, texts_per_request=texts_per_request)
-    options["endpoint"] = EMBEDDINGS_ENDPOINT
-    job = BatchJob(embed_model.client, requests, **options)
+    job = embedding_batch_job(embed_model, texts, texts_per_request=texts_per_request, **options)
     results = job.wait(timeout=timeout, on_progress=on_progress, progress_bar=progress_bar)
     return vectors_from_results(results, texts_per_request=texts_per_request, total=len(texts))
 
