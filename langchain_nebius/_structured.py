@@ -22,7 +22,6 @@ checked at the end.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncIterator, Iterator, Mapping
 from json import JSONDecodeError
 from operator import itemgetter
@@ -46,6 +45,7 @@ from pydantic import BaseModel
 from typing_extensions import override
 
 from nebius_inference import split_think_block
+from nebius_inference.types import json_schema_response_format
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -54,7 +54,6 @@ __all__ = [
     "METHODS",
     "StructuredMethod",
     "check_json_schema",
-    "json_schema_format",
     "structured_output",
 ]
 
@@ -327,20 +326,6 @@ class _CheckedPydanticOutputParser(_JsonParser):
             ) from exc
 
 
-_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
-
-
-def json_schema_format(schema: Mapping[str, Any], *, strict: bool | None) -> dict[str, Any]:
-    """``response_format`` asking for JSON that matches ``schema``: ``{"type": "json_schema",
-    "json_schema": {"name", "schema", "strict"}}`` (``strict`` left out when ``None``); the
-    name is the schema's title with only the characters OpenAI-style servers accept."""
-    name = _NAME_UNSAFE.sub("_", str(schema.get("title") or "")).strip("_")[:64] or "output"
-    spec: dict[str, Any] = {"name": name, "schema": dict(schema)}
-    if strict is not None:
-        spec["strict"] = strict
-    return {"type": "json_schema", "json_schema": spec}
-
-
 def _json_schema(schema: Any) -> dict[str, Any]:
     try:
         return convert_to_json_schema(schema)
@@ -389,13 +374,13 @@ def structured_output(
             assert json_schema is not None
             body: dict[str, Any] = {
                 "guided_json": json_schema,
-                "response_format": json_schema_format(
+                "response_format": json_schema_response_format(
                     json_schema, strict=True if strict is None else strict
                 ),
             }
         elif method == "json_schema":
             assert json_schema is not None
-            body = {"response_format": json_schema_format(json_schema, strict=strict)}
+            body = {"response_format": json_schema_response_format(json_schema, strict=strict)}
         else:
             body = {"response_format": {"type": "json_object"}}
         bound = llm.bind(**body, **format_info, **kwargs)

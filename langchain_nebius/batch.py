@@ -26,27 +26,23 @@ inputs raise ``BatchStateError``. For finer control (submit now, ``cancel()``, w
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import closing
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from langchain_core.exceptions import ModelError
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessage
 from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.utils.utils import LC_ID_PREFIX
 from typing_extensions import Self, Unpack
 
-from nebius_inference import InvalidRequestError
 from nebius_inference.batch import (
     CHAT_ENDPOINT,
-    EMBEDDINGS_ENDPOINT,
     AsyncBatchJob,
-    BatchInputsFailedError,
     BatchItemError,
     BatchItemResult,
     BatchJob,
     BatchJobState,
+    BatchJobWrapper,
     BatchOptions,
     BatchProgress,
     BatchResults,
@@ -62,13 +58,20 @@ from ._batch_convert import (
     message_from_batch_completion,
     resolve_chat_model,
 )
+from ._batch_embed import (
+    aembed_documents_batch,
+    embed_documents_batch,
+    embedding_batch_job,
+    embedding_chunks,
+    vectors_from_results,
+)
+from ._batch_errors import NebiusBatchError, NebiusBatchItemError
 from ._errors import translate_errors
 
 if TYPE_CHECKING:
     import os
 
     from .chat_models import ChatNebius
-    from .embeddings import NebiusEmbeddings
 
 __all__ = [
     "AsyncChatBatchJob",
@@ -91,35 +94,8 @@ __all__ = [
 
 J = TypeVar("J", BatchJob, AsyncBatchJob)
 
-
 # ============================================================================================
-# Errors
-# ============================================================================================
-
-
-class NebiusBatchItemError(BatchItemError, ModelError):
-    """One input of a batch job has no result (it was invalid, the API rejected its line, its
-    batch failed, expired or was cancelled, its output line was missing or unreadable...); a
-    LangChain ``ModelError``.
-
-    Attributes: ``reason``, ``index``, ``custom_id``, ``status_code``, ``batch_id``, as
-    :class:`nebius_inference.batch.BatchItemError` documents them.
-    """
-
-
-class NebiusBatchError(BatchInputsFailedError, ModelError):
-    """Some inputs of a batch job failed; raised once the whole job has finished; a LangChain
-    ``ModelError``.
-
-    Attributes: ``outputs`` (one entry per input, in order: its result or its
-    :class:`NebiusBatchItemError`), ``errors`` (the distinct errors, in input order) and
-    ``results`` (the core's ``BatchResults``), as
-    :class:`nebius_inference.batch.BatchInputsFailedError` documents them.
-    """
-
-
-# ============================================================================================
-# Results in: messages and vectors
+# Results in: messages
 # ============================================================================================
 
 
@@ -143,26 +119,16 @@ def chat_outputs(
     return results.outputs(convert, error_class=NebiusBatchItemError)
 
 
-def vectors_from_results(
-    results: BatchResults, *, texts_per_request: int, total: int
-) -> list[list[float]]:
-    """The vectors of a finished embeddings job, one per text, in order; raises
-    :class:`NebiusBatchError` (every text's vector or error in ``outputs``) if any failed."""
-    outputs = results.text_vectors(
-        texts_per_request=texts_per_request, total=total, error_class=NebiusBatchItemError
-    )
-    return NebiusBatchError.check(outputs, results)
-
-
 # ============================================================================================
 # Chat jobs
 # ============================================================================================
 
 
-class _ChatJob(Generic[J]):
-    """What both chat job classes share: the core job, the chat model, the callback reporter."""
+class _ChatJob(BatchJobWrapper[J]):
+    """What both chat job classes share: the core job (``job``, ``progress`` and the repr come
+    from :class:`~nebius_inference.batch.BatchJobWrapper`), the chat model, the callback
+    reporter."""
 
-    _job: J
     _chat: ChatNebius
     _reporter: BatchRunReporter | None
 
@@ -234,19 +200,8 @@ class _ChatJob(Generic[J]):
         """The core job class and the client it sends with."""
         raise NotImplementedError
 
-    @property
-    def job(self) -> J:
-        """The ``nebius_inference.batch`` job doing the work: ``job_id``, ``state_path``,
-        ``batch_ids``, ``state``..."""
-        return self._job
-
-    @property
-    def progress(self) -> BatchProgress:
-        """Progress as of the last poll (no request is sent)."""
-        return self._job.progress
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._chat.model_name!r}, {self._job!r})"
+    def _model_name(self) -> str:
+        return self._chat.model_name
 
 
 def _finish(
@@ -437,154 +392,3 @@ async def abatch_inference(
         progress_bar=progress_bar,
         return_exceptions=return_exceptions,
     )
-
-
-def embed_documents_batch(
-    embeddings: NebiusEmbeddings,
-    texts: Sequence[str],
-    *,
-    texts_per_request: int = 1,
-    timeout: float | None = None,
-    on_progress: ProgressCallback | None = None,
-    progress_bar: bool = False,
-    **options: Unpack[BatchOptions],
-) -> list[list[float]]:
-    """Embed ``texts`` through the Batch API; one vector per text, in order, the same vectors
-    ``embeddings.embed_documents`` returns.
-
-    ``texts_per_request`` texts go in each request line (one by default, so a failure costs
-    one text). Raises :class:`NebiusBatchError` (the vectors that came back in its
-    ``outputs``) if any request failed. The other arguments are :func:`batch_inference`'s.
-    """
-    if not texts:
-        return []
-    options["endpoint"] = EMBEDDINGS_ENDPOINT
-    with translate_errors():
-        requests = embedding_batch_requests(embeddings, texts, texts_per_request=texts_per_request)
-        job = BatchJob(embeddings._get_client(), requests, **options)
-        results = job.wait(timeout=timeout, on_progress=on_progress, progress_bar=progress_bar)
-    return vectors_from_results(results, texts_per_request=texts_per_request, total=len(texts))
-
-
-async def aembed_documents_batch(
-    embeddings: NebiusEmbeddings,
-    texts: Sequence[str],
-    *,
-    texts_per_request: int = 1,
-    timeout: float | None = None,
-    on_progress: ProgressCallback | None = None,
-    progress_bar: bool = False,
-    **options: Unpack[BatchOptions],
-) -> list[list[float]]:
-    """The async twin of :func:`embed_documents_batch`."""
-    if not texts:
-        return []
-    options["endpoint"] = EMBEDDINGS_ENDPOINT
-    with translate_errors():
-        requests = embedding_batch_requests(embeddings, texts, texts_per_request=texts_per_request)
-        job = AsyncBatchJob(embeddings._get_async_client(), requests, **options)
-        results = await job.wait(
-            timeout=timeout, on_progress=on_progress, progress_bar=progress_bar
-        )
-    return vectors_from_results(results, texts_per_request=texts_per_request, total=len(texts))
-
-
-# ============================================================================================
-# A corpus into a vector store, chunk by chunk
-# ============================================================================================
-
-
-def embedding_batch_job(
-    embeddings: NebiusEmbeddings,
-    texts: Sequence[str],
-    *,
-    texts_per_request: int = 1,
-    **options: Unpack[BatchOptions],
-) -> BatchJob:
-    """An embeddings job for ``texts``, planned and not yet sent: ``submit()`` it now (with
-    ``state_path`` to pick it up again later, even from another process), then feed a vector
-    store from it with :func:`embedding_chunks`. The arguments are
-    :func:`embed_documents_batch`'s."""
-    options["endpoint"] = EMBEDDINGS_ENDPOINT
-    with translate_errors():
-        requests = embedding_batch_requests(embeddings, texts, texts_per_request=texts_per_request)
-        return BatchJob(embeddings._get_client(), requests, **options)
-
-
-@overload
-def embedding_chunks(
-    source: BatchJob | BatchResults,
-    texts: Sequence[str],
-    *,
-    texts_per_request: int = ...,
-    chunk_size: int = ...,
-    return_exceptions: Literal[False] = ...,
-    timeout: float | None = ...,
-    on_progress: ProgressCallback | None = ...,
-    progress_bar: bool = ...,
-) -> Iterator[list[tuple[str, list[float]]]]: ...
-@overload
-def embedding_chunks(
-    source: BatchJob | BatchResults,
-    texts: Sequence[str],
-    *,
-    texts_per_request: int = ...,
-    chunk_size: int = ...,
-    return_exceptions: Literal[True],
-    timeout: float | None = ...,
-    on_progress: ProgressCallback | None = ...,
-    progress_bar: bool = ...,
-) -> Iterator[list[tuple[str, list[float] | NebiusBatchItemError]]]: ...
-def embedding_chunks(
-    source: BatchJob | BatchResults,
-    texts: Sequence[str],
-    *,
-    texts_per_request: int = 1,
-    chunk_size: int = 1_000,
-    return_exceptions: bool = False,
-    timeout: float | None = None,
-    on_progress: ProgressCallback | None = None,
-    progress_bar: bool = False,
-) -> Iterator[list[tuple[str, Any]]]:
-    """``(text, vector)`` pairs of an embeddings job, in input order, ``chunk_size`` texts at
-    a time: the shape a vector store's ``add_embeddings(text_embeddings=...)`` takes. Only one
-    chunk is in memory at a time; the job's results stay on disk.
-
-    ``source`` is a job (from :func:`embedding_batch_job`, submitted or not, running or
-    finished: it is waited for first, with ``timeout``, ``on_progress`` and ``progress_bar``
-    as in :meth:`BatchJob.wait`) or the ``BatchResults`` of a finished one. ``texts`` and
-    ``texts_per_request`` are those the job was made with. A text without a vector raises its
-    :class:`NebiusBatchItemError` before its chunk is yielded (the chunks before it were
-    yielded); with ``return_exceptions=True`` the error takes the vector's place instead.
-
-    Example::
-
-        job = embedding_batch_job(embeddings, texts, state_path="corpus.json").submit()
-        for chunk in embedding_chunks(job, texts):
-            store.add_embeddings(chunk)
-    """
-    with translate_errors():
-        if chunk_size < 1:
-            raise InvalidRequestError(f"chunk_size must be at least 1, got {chunk_size}.")
-        results = source
-        if isinstance(source, BatchJob):
-            results = source.wait(
-                timeout=timeout, on_progress=on_progress, progress_bar=progress_bar
-            )
-        assert isinstance(results, BatchResults)
-        results.check_text_count(len(texts), texts_per_request)
-    start = 0
-    chunks = results.text_vector_chunks(
-        chunk_size,
-        texts_per_request=texts_per_request,
-        total=len(texts),
-        error_class=NebiusBatchItemError,
-    )
-    with closing(chunks):  # stopped early: the results' reader closes here, not in the GC
-        for vectors in chunks:
-            if not return_exceptions:
-                for vector in vectors:
-                    if isinstance(vector, BatchItemError):
-                        raise vector
-            yield list(zip(texts[start : start + len(vectors)], vectors, strict=True))
-            start += len(vectors)

@@ -34,13 +34,13 @@ from ._common import (
     stored_signature,
 )
 from ._convert import (
-    ChatChunkConverter,
     chat_result_from_completion,
     format_tool,
     format_tool_choice,
     messages_to_dicts,
 )
 from ._errors import NebiusResponseValidationError, translate_errors
+from ._stream import ChatChunkConverter
 from ._structured import StructuredMethod, structured_output
 
 __all__ = ["ChatNebius"]

@@ -20,8 +20,9 @@ from ._common import (
     count_text_tokens,
     stored_signature,
 )
-from ._convert import completion_chunk_to_generation, completion_to_generations
+from ._convert import completion_to_generations
 from ._errors import translate_errors
+from ._stream import completion_chunk_to_generation
 
 __all__ = ["NebiusLLM"]
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 import base64
 import json
 import mimetypes
-import re
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from llama_index.core.base.llms.types import (
     AudioBlock,
@@ -32,17 +31,12 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
     VideoBlock,
 )
-from llama_index.core.bridge.pydantic import BaseModel, ValidationError
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 
-from nebius_inference import split_think_block
-from nebius_inference.accumulate import StreamAccumulator as CoreAccumulator
-from nebius_inference.accumulate import ToolCall as CoreToolCall
 from nebius_inference.accumulate import new_call_id
 from nebius_inference.types import (
     ChatCompletion,
-    ChatCompletionChunk,
     ChatCompletionMessage,
     Logprobs,
     Usage,
@@ -50,18 +44,16 @@ from nebius_inference.types import (
 
 __all__ = [
     "CALL_OPTIONS",
-    "StreamAccumulator",
-    "StructuredOutputError",
     "chat_response_from_completion",
-    "extract_json",
     "image_to_part",
     "logprobs_from_nebius",
     "merge_body",
     "message_from_nebius",
-    "parse_structured",
+    "parse_arguments",
     "resolve_tool_choice",
     "to_nebius_message",
     "to_nebius_messages",
+    "tool_call_dict",
     "tool_selections",
     "usage_kwargs",
 ]
@@ -81,8 +73,6 @@ _ROLES: dict[MessageRole, str] = {
 }
 
 _DEFAULT_IMAGE_MIME = "image/png"
-
-M = TypeVar("M", bound=BaseModel)
 
 
 # ------------------------------------------------------------------------------------------
@@ -185,7 +175,7 @@ def _flatten(blocks: Sequence[Any]) -> list[Any]:
     return flat
 
 
-def _tool_call_dict(call_id: str | None, name: str, arguments: Any) -> dict[str, Any]:
+def tool_call_dict(call_id: str | None, name: str, arguments: Any) -> dict[str, Any]:
     if not isinstance(arguments, str):
         arguments = json.dumps(arguments)
     return {
@@ -202,7 +192,7 @@ def _legacy_tool_calls(message: ChatMessage) -> list[dict[str, Any]]:
         data = call.model_dump() if hasattr(call, "model_dump") else dict(call)
         function = data.get("function") or {}
         calls.append(
-            _tool_call_dict(data.get("id"), function.get("name") or "", function.get("arguments"))
+            tool_call_dict(data.get("id"), function.get("name") or "", function.get("arguments"))
         )
     return calls
 
@@ -244,7 +234,7 @@ def to_nebius_message(message: ChatMessage) -> dict[str, Any]:
             parts.append({"type": "text", "text": text})
         elif isinstance(block, ToolCallBlock):
             tool_calls.append(
-                _tool_call_dict(block.tool_call_id, block.tool_name, block.tool_kwargs)
+                tool_call_dict(block.tool_call_id, block.tool_name, block.tool_kwargs)
             )
         elif isinstance(block, (ThinkingBlock, CachePoint)):
             continue
@@ -320,7 +310,7 @@ def logprobs_from_nebius(logprobs: Logprobs | None) -> list[list[LogProb]] | Non
     return out
 
 
-def _parse_arguments(arguments: str) -> dict[str, Any] | str:
+def parse_arguments(arguments: str) -> dict[str, Any] | str:
     """Arguments as a dict when they are a JSON object; the raw text otherwise."""
     if not arguments.strip():
         return {}
@@ -348,10 +338,10 @@ def message_from_nebius(message: ChatCompletionMessage, usage: Usage | None = No
             ToolCallBlock(
                 tool_call_id=call_id,
                 tool_name=call.function.name,
-                tool_kwargs=_parse_arguments(call.function.arguments),
+                tool_kwargs=parse_arguments(call.function.arguments),
             )
         )
-        legacy.append(_tool_call_dict(call_id, call.function.name, call.function.arguments))
+        legacy.append(tool_call_dict(call_id, call.function.name, call.function.arguments))
     extra: dict[str, Any] = {"tool_calls": legacy} if legacy else {}
     return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra)
 
@@ -374,75 +364,7 @@ def _new_call_id() -> str:
 
 
 # ------------------------------------------------------------------------------------------
-# Streams
-# ------------------------------------------------------------------------------------------
-
-
-class StreamAccumulator:
-    """Turns chunks into cumulative ``ChatResponse``s (what LlamaIndex streams expect), over
-    the core's :class:`nebius_inference.accumulate.StreamAccumulator` (one rule for tool-call
-    ids and indexes, shared with LangChain).
-
-    Each response carries the whole message so far (thinking, text, tool calls), the new text
-    in ``delta``, the new reasoning in ``additional_kwargs["thinking_delta"]``, the chunk in
-    ``raw``, and the token usage once the server sends it (the last chunk).
-    """
-
-    def __init__(self) -> None:
-        self.core = CoreAccumulator()
-        self.finished = False
-
-    @property
-    def tools(self) -> list[CoreToolCall]:
-        """The tool calls so far."""
-        return self.core.tool_calls
-
-    @property
-    def usage(self) -> Usage | None:
-        return self.core.usage
-
-    def feed(self, chunk: ChatCompletionChunk) -> ChatResponse:
-        step = self.core.add(chunk)
-        if step.finish_reason is not None:
-            self.finished = True
-        extra: dict[str, Any] = usage_kwargs(self.core.usage)
-        if step.reasoning:
-            extra["thinking_delta"] = step.reasoning
-        return ChatResponse(
-            message=self.message(),
-            delta=step.content,
-            raw=chunk,
-            logprobs=logprobs_from_nebius(step.logprobs),
-            additional_kwargs=extra,
-        )
-
-    def message(self) -> ChatMessage:
-        blocks: list[ContentBlock] = []
-        core = self.core
-        if core.reasoning:
-            reasoning_tokens = core.usage.reasoning if core.usage is not None else None
-            blocks.append(ThinkingBlock(content=core.reasoning, num_tokens=reasoning_tokens))
-        blocks.append(TextBlock(text=core.content))
-        extra: dict[str, Any] = {}
-        if core.tool_calls:
-            blocks.extend(
-                ToolCallBlock(
-                    tool_call_id=call.id,
-                    tool_name=call.name,
-                    tool_kwargs=_parse_arguments(call.arguments)
-                    if self.finished
-                    else call.arguments,
-                )
-                for call in core.tool_calls
-            )
-            extra["tool_calls"] = [
-                _tool_call_dict(call.id, call.name, call.arguments) for call in core.tool_calls
-            ]
-        return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra)
-
-
-# ------------------------------------------------------------------------------------------
-# Tool calls and JSON
+# Tool calls
 # ------------------------------------------------------------------------------------------
 
 
@@ -481,51 +403,3 @@ def _kwargs_dict(value: dict[str, Any] | str) -> dict[str, Any]:
     except (ValueError, TypeError):
         return {}
     return parsed if isinstance(parsed, dict) else {}
-
-
-_FENCE = re.compile(r"^\s*```(?:json|JSON)?\s*\n?(.*?)\n?\s*```\s*$", re.DOTALL)
-
-
-def extract_json(text: str) -> str:
-    """The JSON in a reply: the text itself, the inside of a ```json fence, or the span from
-    the first ``{`` to the last ``}``; reasoning written before it (``<think>...</think>``) is
-    skipped."""
-    stripped = split_think_block(text)[1].strip()
-    fenced = _FENCE.match(stripped)
-    if fenced:
-        return fenced.group(1).strip()
-    if stripped.startswith(("{", "[")):
-        return stripped
-    start, end = stripped.find("{"), stripped.rfind("}")
-    if 0 <= start < end:
-        return stripped[start : end + 1]
-    return stripped
-
-
-class StructuredOutputError(ValueError):
-    """The model's reply is not a valid instance of the requested schema.
-
-    ``raw_text`` keeps the reply as the model sent it (some backends ignore ``guided_json``).
-    """
-
-    def __init__(self, message: str, *, raw_text: str, output_cls: type[BaseModel]) -> None:
-        super().__init__(message)
-        self.raw_text = raw_text
-        self.output_cls = output_cls
-
-
-def parse_structured(output_cls: type[M], text: str) -> M:
-    """Validate a structured reply against ``output_cls``, or raise
-    :class:`StructuredOutputError` with the raw text."""
-    try:
-        return output_cls.model_validate_json(extract_json(text))
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "reply"
-        shown = text if len(text) <= 500 else text[:500] + "..."
-        raise StructuredOutputError(
-            f"The model's reply is not a valid {output_cls.__name__} ({where}: {first['msg']}). "
-            f"Raw reply: {shown!r}",
-            raw_text=text,
-            output_cls=output_cls,
-        ) from None

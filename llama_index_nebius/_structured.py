@@ -1,27 +1,41 @@
-"""Structured-output requests for :class:`~llama_index_nebius.NebiusLLM`: the request fields
-that constrain the reply, and the words that ask for JSON.
+"""Structured output for :class:`~llama_index_nebius.NebiusLLM`: the request fields that
+constrain the reply, the words that ask for JSON, reading the reply back, and
+:class:`StructuredOutput`, the ``structured_predict`` family that ``NebiusLLM`` inherits.
 
 The schema goes both in ``guided_json`` (older vLLM) and in ``response_format={"type":
 "json_schema", ...}`` (vLLM 0.12 and later ignore ``guided_*``; SGLang and llama.cpp read only
 ``response_format``), so every backend constrains the reply. The reply is still validated on
-our side (:func:`~llama_index_nebius._convert.parse_structured`).
+our side (:func:`parse_structured`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import AsyncGenerator, Generator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock
-from pydantic import BaseModel
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
+from llama_index.core.instrumentation.events.llm import (
+    LLMStructuredPredictEndEvent,
+    LLMStructuredPredictStartEvent,
+)
+from llama_index.core.program.streaming_utils import process_streaming_content_incremental
+from llama_index.core.prompts import BasePromptTemplate
+from llama_index.core.types import PydanticProgramMode
+from pydantic import BaseModel, ValidationError
+from typing_extensions import override
 
-from ._convert import StructuredOutputError
+from nebius_inference import split_think_block
+from nebius_inference.types import json_schema_response_format
 
 __all__ = [
     "CONSTRAINT_FIELDS",
     "NoToolCallError",
-    "json_schema_format",
+    "StructuredOutput",
+    "StructuredOutputError",
+    "extract_json",
+    "parse_structured",
     "structured_kwargs",
     "with_schema_instruction",
 ]
@@ -35,19 +49,9 @@ CONSTRAINT_FIELDS = (
     "guided_grammar",
 )
 
-_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+M = TypeVar("M", bound=BaseModel)
+
 _TYPE_WORDS = {"string": "text", "boolean": "true/false", "array": "list"}
-
-
-def json_schema_format(schema: Mapping[str, Any], *, strict: bool | None) -> dict[str, Any]:
-    """``response_format`` asking for JSON that matches ``schema``: ``{"type": "json_schema",
-    "json_schema": {"name", "schema", "strict"}}`` (``strict`` left out when ``None``); the
-    name is the schema's title with only the characters OpenAI-style servers accept."""
-    name = _NAME_UNSAFE.sub("_", str(schema.get("title") or "")).strip("_")[:64] or "output"
-    spec: dict[str, Any] = {"name": name, "schema": dict(schema)}
-    if strict is not None:
-        spec["strict"] = strict
-    return {"type": "json_schema", "json_schema": spec}
 
 
 def structured_kwargs(
@@ -62,7 +66,7 @@ def structured_kwargs(
     layers = [kwargs, extra] if isinstance(extra, Mapping) else [kwargs]
     if not any(name in layer for name in CONSTRAINT_FIELDS for layer in layers):
         kwargs["guided_json"] = schema
-        kwargs["response_format"] = json_schema_format(schema, strict=True)
+        kwargs["response_format"] = json_schema_response_format(schema, strict=True)
     return kwargs
 
 
@@ -122,3 +126,216 @@ class NoToolCallError(ValueError):
             raw_text=self.raw_text,
             output_cls=output_cls,
         )
+
+
+# ------------------------------------------------------------------------------------------
+# Reading the reply
+# ------------------------------------------------------------------------------------------
+
+
+_FENCE = re.compile(r"^\s*```(?:json|JSON)?\s*\n?(.*?)\n?\s*```\s*$", re.DOTALL)
+
+
+def extract_json(text: str) -> str:
+    """The JSON in a reply: the text itself, the inside of a ```json fence, or the span from
+    the first ``{`` to the last ``}``; reasoning written before it (``<think>...</think>``) is
+    skipped."""
+    stripped = split_think_block(text)[1].strip()
+    fenced = _FENCE.match(stripped)
+    if fenced:
+        return fenced.group(1).strip()
+    if stripped.startswith(("{", "[")):
+        return stripped
+    start, end = stripped.find("{"), stripped.rfind("}")
+    if 0 <= start < end:
+        return stripped[start : end + 1]
+    return stripped
+
+
+class StructuredOutputError(ValueError):
+    """The model's reply is not a valid instance of the requested schema.
+
+    ``raw_text`` keeps the reply as the model sent it (some backends ignore ``guided_json``).
+    """
+
+    def __init__(self, message: str, *, raw_text: str, output_cls: type[BaseModel]) -> None:
+        super().__init__(message)
+        self.raw_text = raw_text
+        self.output_cls = output_cls
+
+
+def parse_structured(output_cls: type[M], text: str) -> M:
+    """Validate a structured reply against ``output_cls``, or raise
+    :class:`StructuredOutputError` with the raw text."""
+    try:
+        return output_cls.model_validate_json(extract_json(text))
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "reply"
+        shown = text if len(text) <= 500 else text[:500] + "..."
+        raise StructuredOutputError(
+            f"The model's reply is not a valid {output_cls.__name__} ({where}: {first['msg']}). "
+            f"Raw reply: {shown!r}",
+            raw_text=text,
+            output_cls=output_cls,
+        ) from None
+
+
+# ------------------------------------------------------------------------------------------
+# NebiusLLM's structured output
+# ------------------------------------------------------------------------------------------
+
+dispatcher = get_dispatcher(__name__)
+
+if TYPE_CHECKING:
+    from llama_index.core.llms.function_calling import FunctionCallingLLM
+    from llama_index.core.program.utils import FlexibleModel
+
+    _LLM = FunctionCallingLLM
+else:
+    _LLM = object
+
+
+class StructuredOutput(_LLM):
+    """:class:`~llama_index_nebius.NebiusLLM`'s structured output: in the default program mode
+    the schema goes in the request (``guided_json`` and a ``json_schema`` response format) and
+    the reply is validated here (:class:`StructuredOutputError` if it does not match); in the
+    other modes LlamaIndex's own programs run, and a reply without the tool call raises
+    :class:`StructuredOutputError` too."""
+
+    def _uses_guided_json(self) -> bool:
+        return self.pydantic_program_mode == PydanticProgramMode.DEFAULT
+
+    def _structured_call(
+        self,
+        output_cls: type[BaseModel],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None,
+        prompt_args: dict[str, Any],
+    ) -> tuple[list[ChatMessage], dict[str, Any]]:
+        """Messages and kwargs for a structured call: the schema goes both in ``guided_json``
+        and in a ``json_schema`` response format (unless ``llm_kwargs`` sets its own), and no
+        ``tools``/``tool_choice`` are sent."""
+        schema = output_cls.model_json_schema()
+        messages = self._extend_messages(prompt.format_messages(**prompt_args))
+        return with_schema_instruction(messages, schema), structured_kwargs(schema, llm_kwargs)
+
+    @override
+    def structured_predict(
+        self,
+        output_cls: type[M],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> M:
+        """Predict an ``output_cls`` instance; raises :class:`StructuredOutputError` (with the
+        raw text) when the reply does not validate."""
+        if not self._uses_guided_json():
+            try:
+                predicted: M = super().structured_predict(
+                    output_cls, prompt, llm_kwargs, **prompt_args
+                )
+            except NoToolCallError as exc:
+                raise exc.structured(output_cls) from None
+            return predicted
+        _start_event(output_cls, prompt, prompt_args)
+        messages, kwargs = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
+        result = parse_structured(output_cls, self.chat(messages, **kwargs).message.content or "")
+        dispatcher.event(LLMStructuredPredictEndEvent(output=result))
+        return result
+
+    @override
+    async def astructured_predict(
+        self,
+        output_cls: type[M],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> M:
+        """Async twin of :meth:`structured_predict`."""
+        if not self._uses_guided_json():
+            try:
+                apredicted: M = await super().astructured_predict(
+                    output_cls, prompt, llm_kwargs, **prompt_args
+                )
+            except NoToolCallError as exc:
+                raise exc.structured(output_cls) from None
+            return apredicted
+        _start_event(output_cls, prompt, prompt_args)
+        messages, kwargs = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
+        reply = await self.achat(messages, **kwargs)
+        result = parse_structured(output_cls, reply.message.content or "")
+        dispatcher.event(LLMStructuredPredictEndEvent(output=result))
+        return result
+
+    @override
+    def _structured_stream_call(
+        self,
+        output_cls: type[M],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Generator[M | list[M] | FlexibleModel | list[FlexibleModel], None, None]:
+        if not self._uses_guided_json():
+            return super()._structured_stream_call(
+                output_cls,
+                prompt,  # type: ignore[arg-type]
+                llm_kwargs,
+                **prompt_args,
+            )
+        messages, kwargs = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
+        responses = self.stream_chat(messages, **kwargs)
+
+        def gen() -> Generator[M | FlexibleModel, None, None]:
+            current: M | FlexibleModel | None = None
+            text = ""
+            for response in responses:
+                text = response.message.content or ""
+                current = process_streaming_content_incremental(response, output_cls, current)
+                yield current
+            final = parse_structured(output_cls, text)
+            if final != current:
+                yield final
+
+        return gen()
+
+    @override
+    async def _structured_astream_call(
+        self,
+        output_cls: type[M],
+        prompt: BasePromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> AsyncGenerator[M | list[M] | FlexibleModel | list[FlexibleModel], None]:
+        if not self._uses_guided_json():
+            return await super()._structured_astream_call(
+                output_cls,
+                prompt,  # type: ignore[arg-type]
+                llm_kwargs,
+                **prompt_args,
+            )
+        messages, kwargs = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
+        responses = await self.astream_chat(messages, **kwargs)
+
+        async def gen() -> AsyncGenerator[M | FlexibleModel, None]:
+            current: M | FlexibleModel | None = None
+            text = ""
+            async for response in responses:
+                text = response.message.content or ""
+                current = process_streaming_content_incremental(response, output_cls, current)
+                yield current
+            final = parse_structured(output_cls, text)
+            if final != current:
+                yield final
+
+        return gen()
+
+
+def _start_event(
+    output_cls: type[BaseModel], prompt: BasePromptTemplate, prompt_args: dict[str, Any]
+) -> None:
+    dispatcher.event(
+        LLMStructuredPredictStartEvent(
+            output_cls=output_cls, template=prompt, template_args=prompt_args
+        )
+    )

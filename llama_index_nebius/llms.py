@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, Generator, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -18,19 +18,11 @@ from llama_index.core.base.llms.types import (
     MessageRole,
     ToolCallBlock,
 )
-from llama_index.core.bridge.pydantic import BaseModel, Field, PrivateAttr
+from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.constants import DEFAULT_NUM_OUTPUTS
-from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
-from llama_index.core.instrumentation.events.llm import (
-    LLMStructuredPredictEndEvent,
-    LLMStructuredPredictStartEvent,
-)
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
-from llama_index.core.program.streaming_utils import process_streaming_content_incremental
-from llama_index.core.prompts import BasePromptTemplate
-from llama_index.core.types import PydanticProgramMode
 from typing_extensions import Self, override
 
 from nebius_inference import AsyncNebiusClient, NebiusClient
@@ -46,20 +38,17 @@ from nebius_inference.catalog import (
 from ._common import NebiusConnection
 from ._convert import (
     CALL_OPTIONS,
-    StreamAccumulator,
-    StructuredOutputError,
     chat_response_from_completion,
     merge_body,
-    parse_structured,
     resolve_tool_choice,
     to_nebius_messages,
     tool_selections,
     usage_kwargs,
 )
-from ._structured import NoToolCallError, structured_kwargs, with_schema_instruction
+from ._stream import StreamAccumulator
+from ._structured import NoToolCallError, StructuredOutput, StructuredOutputError
 
 if TYPE_CHECKING:
-    from llama_index.core.program.utils import FlexibleModel
     from llama_index.core.tools.types import BaseTool
 
 __all__ = ["DEFAULT_MODEL", "NebiusLLM", "StructuredOutputError"]
@@ -67,10 +56,7 @@ __all__ = ["DEFAULT_MODEL", "NebiusLLM", "StructuredOutputError"]
 DEFAULT_MODEL = DEFAULT_CHAT_MODEL
 _HOW_TO_SET = "NebiusLLM(context_window=...) or NebiusLLM(fetch_metadata=True)"
 
-M = TypeVar("M", bound=BaseModel)
-
 logger = logging.getLogger(__name__)
-dispatcher = get_dispatcher(__name__)
 
 # Keyword arguments LlamaIndex passes around that are not request fields.
 _FRAMEWORK_KWARGS = frozenset(
@@ -88,7 +74,7 @@ _FRAMEWORK_KWARGS = frozenset(
 )
 
 
-class NebiusLLM(NebiusConnection, FunctionCallingLLM):
+class NebiusLLM(NebiusConnection, StructuredOutput, FunctionCallingLLM):
     """Nebius AI Studio / Token Factory chat models for LlamaIndex.
 
     >>> from llama_index_nebius import NebiusLLM
@@ -398,135 +384,6 @@ class NebiusLLM(NebiusConnection, FunctionCallingLLM):
             raise NoToolCallError(response.message.content or "")
         return selections
 
-    # -- structured output ---------------------------------------------------------------------
-
-    def _uses_guided_json(self) -> bool:
-        return self.pydantic_program_mode == PydanticProgramMode.DEFAULT
-
-    def _structured_call(
-        self,
-        output_cls: type[BaseModel],
-        prompt: BasePromptTemplate,
-        llm_kwargs: dict[str, Any] | None,
-        prompt_args: dict[str, Any],
-    ) -> tuple[list[ChatMessage], dict[str, Any]]:
-        """Messages and kwargs for a structured call: the schema goes both in ``guided_json``
-        and in a ``json_schema`` response format (unless ``llm_kwargs`` sets its own), and no
-        ``tools``/``tool_choice`` are sent."""
-        schema = output_cls.model_json_schema()
-        messages = self._extend_messages(prompt.format_messages(**prompt_args))
-        return with_schema_instruction(messages, schema), structured_kwargs(schema, llm_kwargs)
-
-    @override
-    def structured_predict(
-        self,
-        output_cls: type[M],
-        prompt: BasePromptTemplate,
-        llm_kwargs: dict[str, Any] | None = None,
-        **prompt_args: Any,
-    ) -> M:
-        """Predict an ``output_cls`` instance; raises :class:`StructuredOutputError` (with the
-        raw text) when the reply does not validate."""
-        if not self._uses_guided_json():
-            try:
-                predicted: M = super().structured_predict(
-                    output_cls, prompt, llm_kwargs, **prompt_args
-                )
-            except NoToolCallError as exc:
-                raise exc.structured(output_cls) from None
-            return predicted
-        _start_event(output_cls, prompt, prompt_args)
-        messages, kwargs = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
-        result = parse_structured(output_cls, self.chat(messages, **kwargs).message.content or "")
-        dispatcher.event(LLMStructuredPredictEndEvent(output=result))
-        return result
-
-    @override
-    async def astructured_predict(
-        self,
-        output_cls: type[M],
-        prompt: BasePromptTemplate,
-        llm_kwargs: dict[str, Any] | None = None,
-        **prompt_args: Any,
-    ) -> M:
-        """Async twin of :meth:`structured_predict`."""
-        if not self._uses_guided_json():
-            try:
-                apredicted: M = await super().astructured_predict(
-                    output_cls, prompt, llm_kwargs, **prompt_args
-                )
-            except NoToolCallError as exc:
-                raise exc.structured(output_cls) from None
-            return apredicted
-        _start_event(output_cls, prompt, prompt_args)
-        messages, kwargs = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
-        reply = await self.achat(messages, **kwargs)
-        result = parse_structured(output_cls, reply.message.content or "")
-        dispatcher.event(LLMStructuredPredictEndEvent(output=result))
-        return result
-
-    @override
-    def _structured_stream_call(
-        self,
-        output_cls: type[M],
-        prompt: BasePromptTemplate,
-        llm_kwargs: dict[str, Any] | None = None,
-        **prompt_args: Any,
-    ) -> Generator[M | list[M] | FlexibleModel | list[FlexibleModel], None, None]:
-        if not self._uses_guided_json():
-            return super()._structured_stream_call(
-                output_cls,
-                prompt,  # type: ignore[arg-type]
-                llm_kwargs,
-                **prompt_args,
-            )
-        messages, kwargs = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
-        responses = self.stream_chat(messages, **kwargs)
-
-        def gen() -> Generator[M | FlexibleModel, None, None]:
-            current: M | FlexibleModel | None = None
-            text = ""
-            for response in responses:
-                text = response.message.content or ""
-                current = process_streaming_content_incremental(response, output_cls, current)
-                yield current
-            final = parse_structured(output_cls, text)
-            if final != current:
-                yield final
-
-        return gen()
-
-    @override
-    async def _structured_astream_call(
-        self,
-        output_cls: type[M],
-        prompt: BasePromptTemplate,
-        llm_kwargs: dict[str, Any] | None = None,
-        **prompt_args: Any,
-    ) -> AsyncGenerator[M | list[M] | FlexibleModel | list[FlexibleModel], None]:
-        if not self._uses_guided_json():
-            return await super()._structured_astream_call(
-                output_cls,
-                prompt,  # type: ignore[arg-type]
-                llm_kwargs,
-                **prompt_args,
-            )
-        messages, kwargs = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
-        responses = await self.astream_chat(messages, **kwargs)
-
-        async def gen() -> AsyncGenerator[M | FlexibleModel, None]:
-            current: M | FlexibleModel | None = None
-            text = ""
-            async for response in responses:
-                text = response.message.content or ""
-                current = process_streaming_content_incremental(response, output_cls, current)
-                yield current
-            final = parse_structured(output_cls, text)
-            if final != current:
-                yield final
-
-        return gen()
-
 
 def _user(prompt: str) -> ChatMessage:
     return ChatMessage(role=MessageRole.USER, content=prompt)
@@ -547,13 +404,3 @@ def _final(acc: StreamAccumulator) -> ChatResponse:
     of its tool calls are completed."""
     acc.finished = True
     return ChatResponse(message=acc.message(), delta="", additional_kwargs=usage_kwargs(acc.usage))
-
-
-def _start_event(
-    output_cls: type[BaseModel], prompt: BasePromptTemplate, prompt_args: dict[str, Any]
-) -> None:
-    dispatcher.event(
-        LLMStructuredPredictStartEvent(
-            output_cls=output_cls, template=prompt, template_args=prompt_args
-        )
-    )

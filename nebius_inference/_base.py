@@ -419,12 +419,7 @@ def parse_embeddings(response: httpx.Response) -> CreateEmbeddingResponse:
     try:
         result = CreateEmbeddingResponse.from_json(json.loads(response.content))
     except (ValueError, KeyError, TypeError, AttributeError, ValidationError) as exc:
-        raise APIResponseValidationError(
-            f"The embeddings reply could not be read ({exc}). Retry, or report it if it persists.",
-            request=response.request,
-            response=response,
-            body=response.text[:2000],
-        ) from None
+        raise _unreadable_embeddings(response, exc) from None
     set_headers(result, response.headers)
     return result
 
@@ -437,12 +432,16 @@ def parse_embedding_vectors(
     try:
         return decode_vectors(response.content, output, expected)
     except (ValueError, KeyError, TypeError) as exc:
-        raise APIResponseValidationError(
-            f"The embeddings reply could not be read ({exc}). Retry, or report it if it persists.",
-            request=response.request,
-            response=response,
-            body=response.text[:2000],
-        ) from None
+        raise _unreadable_embeddings(response, exc) from None
+
+
+def _unreadable_embeddings(response: httpx.Response, exc: Exception) -> APIResponseValidationError:
+    return APIResponseValidationError(
+        f"The embeddings reply could not be read ({exc}). Retry, or report it if it persists.",
+        request=response.request,
+        response=response,
+        body=response.text[:2000],
+    )
 
 
 def plan_batches(count: int, batch_size: int) -> list[range]:

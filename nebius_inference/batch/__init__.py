@@ -34,10 +34,11 @@ Run the same call again after a crash and it resumes the job saved at ``state_pa
 requests are checked against the saved job's fingerprint): nothing is uploaded or created twice.
 An invalid request ends as its own error, never sent; ``refuse_invalid=True`` refuses the job.
 
-The framework adapters build on :class:`BatchJob` and three public pieces:
+The framework adapters build on :class:`BatchJob` and four public pieces:
 :meth:`BatchResults.outputs` and :meth:`BatchResults.text_vectors` (one output or
 :class:`BatchItemError` per input or text; :meth:`BatchResults.text_vector_chunks` gives them a
-chunk at a time, read from disk) and :meth:`BatchInputsFailedError.check`.
+chunk at a time, read from disk), :meth:`BatchInputsFailedError.check`, and
+:class:`BatchJobWrapper` (the base of a job that returns a framework's objects).
 """
 
 from __future__ import annotations
@@ -50,18 +51,8 @@ from typing_extensions import Unpack
 from .._client import AsyncNebiusClient, NebiusClient
 from .._errors import InvalidRequestError
 from ._base import BatchOptions, ProgressCallback
-from ._jobs import AsyncBatchJob, BatchJob
-from ._plan import (
-    CHAT_ENDPOINT,
-    DEFAULT_MAX_BYTES_PER_FILE,
-    DEFAULT_MAX_REQUESTS_PER_FILE,
-    EMBEDDINGS_ENDPOINT,
-    BatchJobState,
-    BatchPartState,
-    BatchStateError,
-    Endpoint,
-    RequestInput,
-)
+from ._jobs import AsyncBatchJob, BatchJob, BatchJobWrapper
+from ._plan import DEFAULT_MAX_BYTES_PER_FILE, DEFAULT_MAX_REQUESTS_PER_FILE, RequestInput
 from ._results import (
     BatchFailedError,
     BatchInputsFailedError,
@@ -70,6 +61,14 @@ from ._results import (
     BatchNotFinishedError,
     BatchProgress,
     BatchResults,
+)
+from ._state import (
+    CHAT_ENDPOINT,
+    EMBEDDINGS_ENDPOINT,
+    BatchJobState,
+    BatchPartState,
+    BatchStateError,
+    Endpoint,
 )
 
 __all__ = [
@@ -84,6 +83,7 @@ __all__ = [
     "BatchItemResult",
     "BatchJob",
     "BatchJobState",
+    "BatchJobWrapper",
     "BatchNotFinishedError",
     "BatchOptions",
     "BatchPartState",

@@ -35,10 +35,6 @@ from ..types import Batch, FileObject
 from ._plan import (
     DEFAULT_MAX_BYTES_PER_FILE,
     DEFAULT_MAX_REQUESTS_PER_FILE,
-    BatchJobState,
-    BatchPartState,
-    BatchStateError,
-    Endpoint,
     PlannedPart,
     RequestInput,
     plan_job,
@@ -50,6 +46,7 @@ from ._results import (
     BatchResults,
     job_progress,
 )
+from ._state import BatchJobState, BatchPartState, BatchStateError, Endpoint
 from ._store import ResultCollector, ResultStore, parse_body
 
 __all__ = ["BatchOptions", "JobBase", "ProgressCallback", "StatePath"]

@@ -8,7 +8,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from typing_extensions import Self
 
@@ -26,10 +26,10 @@ from ._base import (
     ProgressCallback,
     found_in,
 )
-from ._plan import BatchPartState
 from ._results import BatchProgress, BatchResults
+from ._state import BatchPartState
 
-__all__ = ["AsyncBatchJob", "BatchJob"]
+__all__ = ["AsyncBatchJob", "BatchJob", "BatchJobWrapper"]
 
 # ============================================================================================
 # Sync
@@ -341,3 +341,37 @@ class AsyncBatchJob(JobBase[AsyncNebiusClient]):
 
         await self._each(self._to_poll(), cancel_one)
         return self.progress
+
+
+# ============================================================================================
+# Wrapped
+# ============================================================================================
+
+J = TypeVar("J", BatchJob, AsyncBatchJob)
+
+
+class BatchJobWrapper(Generic[J]):
+    """A base for a class that runs a :class:`BatchJob` (or :class:`AsyncBatchJob`) and
+    returns its results as other objects, as ``ChatBatchJob`` in ``langchain_nebius.batch``
+    and ``llama_index_nebius.batch`` does: the job, its progress, and a repr that names the
+    model. A subclass sets ``_job`` and defines ``_model_name()``.
+    """
+
+    _job: J
+
+    @property
+    def job(self) -> J:
+        """The ``nebius_inference.batch`` job doing the work: ``job_id``, ``state_path``,
+        ``batch_ids``, ``state``..."""
+        return self._job
+
+    @property
+    def progress(self) -> BatchProgress:
+        """Progress as of the last poll (no request is sent)."""
+        return self._job.progress
+
+    def _model_name(self) -> str:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._model_name()!r}, {self._job!r})"

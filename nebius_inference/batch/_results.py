@@ -20,7 +20,7 @@ from typing_extensions import Self
 from .._errors import APIResponseValidationError, InvalidRequestError, NebiusError
 from .._vectors import Gather, check_output, require_numpy
 from ..types import ChatCompletion, CreateEmbeddingResponse
-from ._plan import BatchJobState
+from ._state import BatchJobState
 
 __all__ = [
     "BatchFailedError",

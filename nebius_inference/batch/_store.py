@@ -25,8 +25,8 @@ from pydantic import ValidationError
 
 from .._base import decode_base64_embedding
 from ..types import BatchOutputLine, ChatCompletion, CreateEmbeddingResponse, Embedding
-from ._plan import EMBEDDINGS_ENDPOINT, BatchJobState, BatchPartState
 from ._results import BatchItemResult, BatchResponse, BatchResults
+from ._state import EMBEDDINGS_ENDPOINT, BatchJobState, BatchPartState
 
 __all__ = ["ResultCollector", "ResultStore", "parse_body"]
 

@@ -24,6 +24,7 @@ from .chat import (
     FunctionCallDelta,
     ToolCall,
     ToolCallDelta,
+    json_schema_response_format,
 )
 from .completions import (
     Completion,
@@ -99,5 +100,6 @@ __all__ = [
     "ToolCallDelta",
     "TopLogprob",
     "Usage",
+    "json_schema_response_format",
     "normalize_batch_status",
 ]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
+from collections.abc import Mapping
 from typing import Annotated, Any, TypedDict
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
@@ -25,6 +27,7 @@ __all__ = [
     "FunctionCallDelta",
     "ToolCall",
     "ToolCallDelta",
+    "json_schema_response_format",
 ]
 
 ROLES = frozenset({"system", "user", "assistant", "tool"})
@@ -261,3 +264,20 @@ class ChatCompletionChunk(ResponseModel):
     usage: Usage | None = None
     system_fingerprint: str | None = None
     service_tier: str | None = None
+
+
+_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def json_schema_response_format(
+    schema: Mapping[str, Any], *, strict: bool | None = None
+) -> dict[str, Any]:
+    """The ``response_format`` that asks for JSON matching ``schema``: ``{"type":
+    "json_schema", "json_schema": {"name", "schema", "strict"}}`` (``strict`` left out when
+    ``None``); the name is the schema's title with only the characters OpenAI-style servers
+    accept (``"output"`` when that leaves nothing)."""
+    name = _NAME_UNSAFE.sub("_", str(schema.get("title") or "")).strip("_")[:64] or "output"
+    spec: dict[str, Any] = {"name": name, "schema": dict(schema)}
+    if strict is not None:
+        spec["strict"] = strict
+    return {"type": "json_schema", "json_schema": spec}

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessageChunk
 
-from langchain_nebius._convert import ChatChunkConverter
-from llama_index_nebius._convert import StreamAccumulator as LIAccumulator
+from langchain_nebius._stream import ChatChunkConverter
+from llama_index_nebius._stream import StreamAccumulator as LIAccumulator
 from nebius_inference.accumulate import StreamAccumulator
 from nebius_inference.types import ChatCompletionChunk
 

@@ -12,13 +12,12 @@ import pytest
 
 from nebius_inference import InvalidRequestError
 from nebius_inference.batch import chat_requests, embedding_requests
-from nebius_inference.batch._plan import (
+from nebius_inference.batch._plan import plan_job, replan_for
+from nebius_inference.batch._state import (
     BatchJobState,
     BatchStateError,
     describe_batch_errors,
     line_errors,
-    plan_job,
-    replan_for,
 )
 from nebius_inference.types import Batch, ChatCompletionRequest, EmbeddingRequest
 

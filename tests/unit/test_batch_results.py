@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 
 from nebius_inference import APIResponseValidationError
-from nebius_inference.batch._plan import BatchJobState, plan_job
+from nebius_inference.batch._plan import plan_job
 from nebius_inference.batch._results import (
     BatchFailedError,
     BatchItemError,
     BatchResults,
     job_progress,
 )
+from nebius_inference.batch._state import BatchJobState
 from nebius_inference.batch._store import MAX_NOTES, ResultCollector
 from nebius_inference.types import Batch, ChatCompletion, CreateEmbeddingResponse
 

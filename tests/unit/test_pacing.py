@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from nebius_inference import _retry, pacing
+from nebius_inference import _pacing_state, _retry, pacing
 from nebius_inference.pacing import (
     Pacer,
     Pacing,
@@ -66,7 +66,7 @@ def _no_spreading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
     """Tests of the budget see every request it allows at once; spreading them over the
     window is tested on its own (tests named ``*spread*``)."""
     if "spread" not in request.node.name:
-        monkeypatch.setattr(pacing, "_spread", lambda *args: 0.0)
+        monkeypatch.setattr(_pacing_state, "_spread", lambda *args: 0.0)
 
 
 def grant(pacer: Pacer, b: dict[str, Any] | None = None) -> pacing.Permit:
@@ -252,7 +252,7 @@ def test_a_request_unanswered_for_long_stops_counting() -> None:
     pacer.settle(None, body(), 200, limits(1, 99_000, "60", 2, 100_000))
     grant(pacer)  # never answered (its caller was cancelled)
     assert wait_of(pacer) == pacing.POLL
-    clock.now += pacing.IN_FLIGHT_HORIZON + 1
+    clock.now += _pacing_state.IN_FLIGHT_HORIZON + 1
     grant(pacer)
 
 

@@ -122,6 +122,7 @@ def test_constructing_a_job_checks_requests_and_sends_nothing(fake: Any) -> None
     assert fake.requests == []
     assert len(job.job.state.parts) == 2 and job.progress.total == 3
     assert fake.API_KEY not in repr(job)
+    assert repr(job) == f"ChatBatchJob({llm.model_name!r}, {job.job!r})"
     with pytest.raises(NebiusInvalidRequestError, match="at least one request"):
         ChatBatchJob(llm, [])
 

@@ -1,4 +1,4 @@
-"""The pure conversions in ``langchain_nebius._convert``: no I/O."""
+"""The pure conversions in ``langchain_nebius._convert`` and ``._stream``: no I/O."""
 
 from __future__ import annotations
 
@@ -18,9 +18,7 @@ from langchain_core.messages import (
 from pydantic import BaseModel, Field
 
 from langchain_nebius._convert import (
-    ChatChunkConverter,
     chat_result_from_completion,
-    completion_chunk_to_generation,
     completion_to_generations,
     format_tool,
     format_tool_choice,
@@ -29,6 +27,7 @@ from langchain_nebius._convert import (
     parse_tool_calls,
     usage_to_metadata,
 )
+from langchain_nebius._stream import ChatChunkConverter, completion_chunk_to_generation
 from nebius_inference.types import (
     ChatCompletion,
     ChatCompletionChunk,

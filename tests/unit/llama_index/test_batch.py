@@ -196,10 +196,13 @@ def test_a_job_plans_without_sending_and_keeps_the_key_out(
     fake: FakeNebius, make_llm: MakeLLM, tmp_path: Path
 ) -> None:
     path = tmp_path / "job.json"
-    job = ChatBatchJob(make_llm(), ["a", "b", "c"], max_requests_per_file=2, state_path=path)
+    llm = make_llm()
+    job = ChatBatchJob(llm, ["a", "b", "c"], max_requests_per_file=2, state_path=path)
     assert fake.requests == []
     assert job.progress.total == 3 and len(job.job.state.parts) == 2
     assert API_KEY not in repr(job) and API_KEY not in path.read_text()
+    assert repr(job) == f"ChatBatchJob({llm.model!r}, {job.job!r})"
+    assert "job_id=" in repr(job.job) and job.progress == job.job.progress
     assert json.loads(path.read_text())["total"] == 3
     with pytest.raises(ni.InvalidRequestError, match="at least one request"):
         ChatBatchJob(make_llm(), [])

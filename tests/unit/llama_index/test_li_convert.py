@@ -23,21 +23,20 @@ from pydantic import BaseModel
 from unit.llama_index.li_fakes import chunk, usage_chunk
 
 from llama_index_nebius._convert import (
-    StreamAccumulator,
-    StructuredOutputError,
     chat_response_from_completion,
-    extract_json,
     logprobs_from_nebius,
     merge_body,
     message_from_nebius,
-    parse_structured,
     resolve_tool_choice,
     to_nebius_message,
     tool_selections,
     usage_kwargs,
 )
+from llama_index_nebius._stream import StreamAccumulator
 from llama_index_nebius._structured import (
-    json_schema_format,
+    StructuredOutputError,
+    extract_json,
+    parse_structured,
     structured_kwargs,
     with_schema_instruction,
 )
@@ -47,6 +46,7 @@ from nebius_inference.types import (
     ChatCompletionMessage,
     Logprobs,
     Usage,
+    json_schema_response_format,
 )
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -255,7 +255,7 @@ def test_structured_kwargs_and_the_json_schema_format() -> None:
             "json_schema": {"name": "My_trip_v2", "schema": schema, "strict": True},
         },
     }
-    assert json_schema_format({}, strict=None) == {
+    assert json_schema_response_format({}, strict=None) == {
         "type": "json_schema",
         "json_schema": {"name": "output", "schema": {}},
     }
