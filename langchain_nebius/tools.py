@@ -22,6 +22,7 @@ from nebius_inference.images import (
     MIME_TYPES,
     MIN_SIDE,
     ImageFormat,
+    ImageFormatArg,
     aresolve_image_model,
     decode_images,
     image_request,
@@ -66,7 +67,7 @@ class ImageGenerationInput(BaseModel):
     seed: int | None = Field(
         default=None, ge=-1, description="Seed for a reproducible image (-1: random)."
     )
-    format: ImageFormat = Field(default="png", description="Image file format.")
+    format: ImageFormatArg = Field(default="png", description="Image file format.")
 
 
 class ImageArtifact(TypedDict):

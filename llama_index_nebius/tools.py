@@ -22,6 +22,7 @@ from nebius_inference.images import (
     MAX_STEPS,
     MIME_TYPES,
     MIN_SIDE,
+    ImageFormatArg,
     aresolve_image_model,
     decode_images,
     image_request,
@@ -61,7 +62,7 @@ class GenerateImageArgs(BaseModel):
     seed: int | None = Field(
         default=None, ge=-1, description="Fix it to make the result reproducible."
     )
-    format: Literal["png", "jpg", "webp"] = Field(default="png", description="File format.")
+    format: ImageFormatArg = Field(default="png", description="File format.")
 
 
 _TOOL_DESCRIPTION = (

@@ -7,7 +7,9 @@ import base64
 import re
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
+
+from pydantic import BeforeValidator
 
 from ._errors import ConfigurationError, InvalidRequestError
 from .catalog import amodel_catalog, model_catalog
@@ -24,6 +26,7 @@ __all__ = [
     "MIME_TYPES",
     "MIN_SIDE",
     "ImageFormat",
+    "ImageFormatArg",
     "aresolve_image_model",
     "decode_images",
     "image_request",
@@ -48,6 +51,20 @@ def normalize_format(image_format: str) -> ImageFormat:
     if value in MIME_TYPES:
         return cast("ImageFormat", value)
     raise InvalidRequestError(f"format must be png, jpg or webp, got {image_format!r}.")
+
+
+def _lenient_format(value: object) -> object:
+    """``jpeg`` and any case of a known format as the format; anything else is left for the
+    field's own check to refuse."""
+    if isinstance(value, str):
+        lowered = value.lower()
+        return "jpg" if lowered == "jpeg" else lowered
+    return value
+
+
+#: The ``format`` field of both image tools' argument schemas: the schema lists png, jpg and
+#: webp; ``jpeg`` (which a model may well write) and any case are read as those.
+ImageFormatArg = Annotated[ImageFormat, BeforeValidator(_lenient_format)]
 
 
 def image_request(

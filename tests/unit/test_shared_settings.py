@@ -148,3 +148,38 @@ def test_both_image_tools_reject_the_same_sizes(width: int, height: int) -> None
         lc._run(prompt="x", width=width, height=height)
     with pytest.raises(ValueError):
         li.generate_image("x", width=width, height=height)
+
+
+@pytest.mark.parametrize(("given", "read"), [("jpeg", "jpg"), ("JPG", "jpg"), ("WebP", "webp")])
+def test_both_image_tools_read_a_format_alike(given: str, read: str) -> None:
+    from langchain_nebius.tools import ImageGenerationInput
+    from llama_index_nebius.tools import GenerateImageArgs
+
+    assert ImageGenerationInput(prompt="x", format=given).format == read  # type: ignore[arg-type]
+    assert GenerateImageArgs(prompt="x", format=given).format == read  # type: ignore[arg-type]
+
+
+def test_both_image_tools_refuse_the_same_format_and_list_the_same_ones() -> None:
+    from pydantic import ValidationError
+
+    from langchain_nebius.tools import ImageGenerationInput
+    from llama_index_nebius.tools import GenerateImageArgs
+
+    for schema in (ImageGenerationInput, GenerateImageArgs):
+        with pytest.raises(ValidationError, match="png"):
+            schema(prompt="x", format="gif")  # type: ignore[arg-type]
+        assert schema.model_json_schema()["properties"]["format"]["enum"] == ["png", "jpg", "webp"]
+
+
+def test_a_jpeg_format_through_langchain_tool_input() -> None:
+    bodies: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(json.loads(request.content))
+        return httpx.Response(200, json={"data": [{"b64_json": base64.b64encode(PNG).decode()}]})
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    lc = NebiusImageGenerationTool(model="vendor/painter", api_key=KEY, http_client=http)
+    text = lc.invoke({"prompt": "a boat", "format": "jpeg"})
+    assert bodies[0]["response_extension"] == "jpg"
+    assert "JPG image" in str(text)
