@@ -2,10 +2,9 @@
 
 Streams and uploads go through ``httpx.AsyncClient.send`` with the aiohttp transport on this
 session, so they share its connections. Plain JSON calls skip httpx and go straight through
-the session, which keeps the throughput of many calls in flight close to raw aiohttp's. A
-successful reply is parsed straight from its bytes; any other becomes an ``httpx.Response``,
-so error mapping and retries are the same for every path. aiohttp's errors become httpx's, for
-the same reason.
+the session (``send_direct``), which keeps the throughput of many calls in flight close to raw
+aiohttp's; the reply is a :class:`Reply` like every other (see ``_reply`` and ``_transport``).
+aiohttp's errors become httpx's, so error mapping and retries are the same for every route.
 """
 
 from __future__ import annotations
@@ -50,8 +49,8 @@ def _timeout(
 async def send_direct(session: aiohttp.ClientSession, prepared: PreparedRequest) -> Reply:
     """Send a JSON call through ``session`` and read the whole reply.
 
-    Raises httpx's transport errors, like the httpx paths (without a request: the caller has
-    or builds it).
+    Raises httpx's transport errors, like the httpx route (without a request: the transport
+    builds it when it is needed).
     """
     t = prepared.timeout
     try:

@@ -10,7 +10,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -35,6 +35,9 @@ from ._vectors import Output, decode_vectors
 from ._version import __version__
 from .types._base import APIResponse, RequestModel
 from .types.embeddings import CreateEmbeddingResponse, decode_base64_embedding
+
+if TYPE_CHECKING:
+    from ._reply import Reply
 
 __all__ = [
     "RequestOptions",
@@ -106,6 +109,8 @@ class PreparedRequest:
     timeout: httpx.Timeout
     files: dict[str, Any] | None = None
     data: dict[str, Any] | None = None
+    # The httpx.Request, once built (see httpx_request); every attempt sends the same one.
+    built: httpx.Request | None = field(default=None, repr=False, compare=False)
 
     @property
     def url(self) -> str:
@@ -177,6 +182,17 @@ def to_httpx_request(
         data=prepared.data,
         timeout=prepared.timeout,
     )
+
+
+def httpx_request(
+    prepared: PreparedRequest, http: httpx.Client | httpx.AsyncClient | None = None
+) -> httpx.Request:
+    """:func:`to_httpx_request`, built once per prepared request (a route always passes the
+    same ``http``)."""
+    built = prepared.built
+    if built is None:
+        built = prepared.built = to_httpx_request(prepared, http)
+    return built
 
 
 @functools.lru_cache(maxsize=512)
@@ -251,9 +267,9 @@ def apply_call_options(call: RequestOptions, extras: Mapping[str, Any]) -> Reque
     return call
 
 
-def parse_json(model_cls: type[T], response: httpx.Response) -> T:
+def parse_json(model_cls: type[T], reply: Reply) -> T:
     """Parse a JSON reply into ``model_cls``; a malformed one raises a clear error."""
-    return parse_body(model_cls, response.content, response.headers, lambda: response)
+    return parse_body(model_cls, reply.content, reply.headers, reply.response)
 
 
 def parse_body(
@@ -414,28 +430,27 @@ def check_stream_error(data: str, request: httpx.Request | None) -> None:
 # --- embeddings ------------------------------------------------------------------------------
 
 
-def parse_embeddings(response: httpx.Response) -> CreateEmbeddingResponse:
+def parse_embeddings(reply: Reply) -> CreateEmbeddingResponse:
     """Parse an embeddings reply, base64 or float (``CreateEmbeddingResponse.from_json``)."""
     try:
-        result = CreateEmbeddingResponse.from_json(json.loads(response.content))
+        result = CreateEmbeddingResponse.from_json(json.loads(reply.content))
     except (ValueError, KeyError, TypeError, AttributeError, ValidationError) as exc:
-        raise _unreadable_embeddings(response, exc) from None
-    set_headers(result, response.headers)
+        raise _unreadable_embeddings(reply, exc) from None
+    set_headers(result, reply.headers)
     return result
 
 
-def parse_embedding_vectors(
-    response: httpx.Response, output: Output, expected: int | None = None
-) -> Any:
+def parse_embedding_vectors(reply: Reply, output: Output, expected: int | None = None) -> Any:
     """The vectors of an embeddings reply in input order, as lists, ``array('f')`` or one numpy
     block (see :mod:`nebius_inference._vectors`); the compact shapes build no Python float."""
     try:
-        return decode_vectors(response.content, output, expected)
+        return decode_vectors(reply.content, output, expected)
     except (ValueError, KeyError, TypeError) as exc:
-        raise _unreadable_embeddings(response, exc) from None
+        raise _unreadable_embeddings(reply, exc) from None
 
 
-def _unreadable_embeddings(response: httpx.Response, exc: Exception) -> APIResponseValidationError:
+def _unreadable_embeddings(reply: Reply, exc: Exception) -> APIResponseValidationError:
+    response = reply.response()
     return APIResponseValidationError(
         f"The embeddings reply could not be read ({exc}). Retry, or report it if it persists.",
         request=response.request,

@@ -14,7 +14,6 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-import httpx
 from typing_extensions import Unpack
 
 from ._base import RequestOptions
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
+    from ._reply import Reply
     from .pacing import Pacer
 
 __all__ = ["AsyncEmbeddings", "SyncEmbeddings"]
@@ -49,7 +49,7 @@ class SyncEmbeddings:
     if TYPE_CHECKING:
         _pacer: Pacer
 
-        def _send(self, call: RequestOptions) -> httpx.Response: ...
+        def _send(self, call: RequestOptions) -> Reply: ...
         def _name_listed_models(self, call: RequestOptions, error: NotFoundError) -> None: ...
 
     @overload
@@ -266,7 +266,7 @@ class AsyncEmbeddings:
     if TYPE_CHECKING:
         _pacer: Pacer
 
-        async def _send(self, call: RequestOptions) -> httpx.Response: ...
+        async def _send(self, call: RequestOptions) -> Reply: ...
         async def _name_listed_models(self, call: RequestOptions, error: NotFoundError) -> None: ...
 
     @overload

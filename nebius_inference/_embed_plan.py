@@ -6,14 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from . import _endpoints as ep
 from ._base import RequestOptions, check_texts, parse_embedding_vectors, plan_batches
 from ._errors import InvalidRequestError
 from ._vectors import Gather, Output, check_output, join_vectors
 
 if TYPE_CHECKING:
+    from ._reply import Reply
     from .batch import BatchProgress
     from .pacing import Pacer
 
@@ -86,8 +85,8 @@ class EmbedPlan:
         body = {"model": self.model, "input": self.items[span.start : span.stop], **self.params}
         return ep.embeddings(None, body)
 
-    def decode(self, index: int, response: httpx.Response) -> Any:
-        return parse_embedding_vectors(response, self.output, len(self.requests[index]))
+    def decode(self, index: int, reply: Reply) -> Any:
+        return parse_embedding_vectors(reply, self.output, len(self.requests[index]))
 
     def advance(self, index: int) -> None:
         """Count request ``index`` as consumed and report the progress."""

@@ -9,7 +9,7 @@ import contextlib
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any, Literal, TypedDict
+from typing import IO, Any, Literal, TypedDict, cast
 
 from ._base import RequestOptions, apply_call_options, build_body, split_call_options
 from ._errors import InvalidRequestError
@@ -195,3 +195,8 @@ def batch_call(method: str, batch_id: str, suffix: str, options: CallOptions) ->
 def list_batches(limit: int | None, after: str | None, options: CallOptions) -> RequestOptions:
     params = {k: v for k, v in {"limit": limit, "after": after}.items() if v is not None}
     return apply_call_options(RequestOptions("GET", "/batches", params=params), options)
+
+
+def fields(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments as the plain dict they are at run time (unknown ones included)."""
+    return cast("dict[str, Any]", params)

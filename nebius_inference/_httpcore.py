@@ -1,10 +1,10 @@
-"""The sync client's direct path: plain JSON calls straight through the ``httpcore`` pool of our
-own ``httpx.HTTPTransport``, so the connections are shared with streams and uploads.
+"""The sync transport's fast path: plain JSON calls straight through the ``httpcore`` pool of
+our own ``httpx.HTTPTransport``, so the connections are shared with streams and uploads.
 
 ``httpx`` adds a request object, a response object and a stream wrapper per call; this path
 reads the whole reply into a :class:`Reply` instead (see ``_reply``). ``httpcore``'s errors
 become ``httpx``'s (the two libraries name them alike), so retries and error mapping are the
-same for every path.
+same for every route (see ``_transport``).
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ def _transport_error(exc: httpcore.TimeoutException | Exception) -> httpx.Transp
 def send_direct(pool: httpcore.ConnectionPool, prepared: PreparedRequest) -> Reply:
     """Send a JSON call through ``pool`` and read the whole reply.
 
-    Raises httpx's transport errors, like the httpx paths (without a request: the caller has
-    or builds it).
+    Raises httpx's transport errors, like the httpx route (without a request: the transport
+    builds it when it is needed).
     """
     query = str(httpx.QueryParams(prepared.params)) if prepared.params else ""
     try:

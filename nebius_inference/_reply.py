@@ -1,20 +1,20 @@
-"""A whole reply read straight off our own connection pool, without httpx's objects.
+"""``Reply``: the one kind of reply a client's transport returns, whichever route carried it.
 
-Building an ``httpx.Request`` and an ``httpx.Response`` costs a fifth of a plain JSON call or
-more, so the clients send those calls straight through their pool (``_httpcore`` for the sync
-client, ``_aiohttp`` for the async one) and parse a successful reply from its bytes.
-:meth:`Reply.response` builds the httpx objects on demand, so errors, retries, logging and a
-body that does not parse take the same path as every other reply.
+A plain JSON call on our own pool is read straight off the pool (``_httpcore`` for the sync
+client, ``_aiohttp`` for the async one): building an ``httpx.Request`` and an ``httpx.Response``
+costs a fifth of such a call or more, so that reply keeps only its status, headers and bytes,
+and :meth:`Reply.response` builds the httpx objects on demand (for an error, a retry, or a body
+that does not parse). Every other reply (streams, uploads, calls on your own ``http_client``)
+wraps the ``httpx.Response`` that ``httpx`` gave; a stream's is still open.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import httpx
-from multidict import CIMultiDict
 
-from ._base import PreparedRequest, to_httpx_request
+from ._base import PreparedRequest, httpx_request
 
 __all__ = ["Reply"]
 
@@ -23,20 +23,31 @@ _DECODED_BODY_HEADERS = frozenset({"content-encoding", "content-length", "transf
 
 
 class Reply:
-    """Status, headers and the whole body of one reply to ``prepared``.
+    """Status, headers and body of one reply to ``prepared``.
 
-    ``decoded`` says whether the pool has already undone any ``Content-Encoding``.
+    ``content`` is the whole body, decoded; on a stream it raises ``httpx.ResponseNotRead``
+    (read the stream through :meth:`response`). ``decoded`` says whether the pool has already
+    undone any ``Content-Encoding`` of ``raw_content``; a body it has not undone is decoded by
+    ``httpx`` on first use of ``content``.
     """
 
-    __slots__ = ("_raw_headers", "content", "decoded", "headers", "prepared", "status")
+    __slots__ = (
+        "_content",
+        "_raw_headers",
+        "_response",
+        "decoded",
+        "headers",
+        "prepared",
+        "status",
+    )
 
     def __init__(
         self,
         prepared: PreparedRequest,
         status: int,
-        headers: CIMultiDict[str],
+        headers: Mapping[str, str],
         raw_headers: Sequence[tuple[bytes, bytes]],
-        content: bytes,
+        raw_content: bytes,
         *,
         decoded: bool,
     ) -> None:
@@ -44,18 +55,49 @@ class Reply:
         self.status = status
         self.headers = headers
         self._raw_headers = raw_headers
-        self.content = content
         self.decoded = decoded
+        self._response: httpx.Response | None = None
+        # The raw bytes are the body as it is unless a Content-Encoding is still on them.
+        plain = decoded or headers.get("content-encoding", "identity") == "identity"
+        self._content: bytes | None = raw_content if plain else None
+        if not plain:
+            self._response = self._build(raw_content)
+
+    @classmethod
+    def of(cls, prepared: PreparedRequest, response: httpx.Response) -> Reply:
+        """Wrap the ``httpx.Response`` a route gave (read, or an open stream)."""
+        reply = cls.__new__(cls)
+        reply.prepared = prepared
+        reply.status = response.status_code
+        reply.headers = response.headers
+        reply._raw_headers = ()
+        reply.decoded = True
+        reply._response = response
+        reply._content = None
+        return reply
 
     @property
-    def plain(self) -> bool:
-        """A success whose body is ready to parse as it is."""
-        return self.status < 300 and (
-            self.decoded or self.headers.get("content-encoding", "identity") == "identity"
-        )
+    def content(self) -> bytes:
+        content = self._content
+        if content is None:
+            content = self._content = self.response().content
+        return content
 
-    def response(self, request: httpx.Request | None = None) -> httpx.Response:
-        """This reply as an ``httpx.Response`` to ``request`` (built from the call if omitted)."""
+    @property
+    def request(self) -> httpx.Request:
+        """The ``httpx.Request`` this replies to (built on first use on the direct route)."""
+        response = self._response
+        return response.request if response is not None else httpx_request(self.prepared)
+
+    def response(self) -> httpx.Response:
+        """This reply as an ``httpx.Response`` (built on first use on the direct route)."""
+        response = self._response
+        if response is None:
+            assert self._content is not None
+            response = self._response = self._build(self._content)
+        return response
+
+    def _build(self, content: bytes) -> httpx.Response:
         headers = (
             [
                 (name, value)
@@ -66,8 +108,5 @@ class Reply:
             else list(self._raw_headers)
         )
         return httpx.Response(
-            self.status,
-            headers=headers,
-            content=self.content,
-            request=request if request is not None else to_httpx_request(self.prepared),
+            self.status, headers=headers, content=content, request=httpx_request(self.prepared)
         )

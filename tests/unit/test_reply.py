@@ -1,5 +1,5 @@
-"""Replies read straight off our own pools: when they can be parsed as they are, how they become
-``httpx.Response`` objects, and how ``httpcore``'s errors become ``httpx``'s."""
+"""The one kind of reply: read straight off our own pools (parsed as they are, ``httpx.Response``
+objects built on demand) or wrapping httpx's, and how ``httpcore``'s errors become ``httpx``'s."""
 
 from __future__ import annotations
 
@@ -29,15 +29,21 @@ def _reply(content: bytes, *, encoding: str | None, decoded: bool, status: int =
     return Reply(PREPARED, status, headers, raw, content, decoded=decoded)
 
 
-def test_a_plain_success_is_parsed_as_it_is() -> None:
-    assert _reply(BODY, encoding=None, decoded=False).plain
-    assert _reply(BODY, encoding="identity", decoded=False).plain
-    assert not _reply(BODY, encoding=None, decoded=False, status=429).plain
+def test_a_plain_body_is_read_as_it_is_without_httpx_objects() -> None:
+    for encoding in (None, "identity"):
+        reply = _reply(BODY, encoding=encoding, decoded=False)
+        assert reply.content is BODY
+        assert reply._response is None  # nothing built until an error or a log needs it
+    failed = _reply(BODY, encoding=None, decoded=False, status=429)
+    response = failed.response()
+    assert response.status_code == 429 and response.content == BODY
+    assert failed.request is response.request
+    assert response.request.url == httpx.URL("http://127.0.0.1:1/v1/models?verbose=true")
 
 
 def test_a_compressed_body_goes_through_httpx_which_decodes_it() -> None:
     reply = _reply(gzip.compress(BODY), encoding="gzip", decoded=False)
-    assert not reply.plain
+    assert reply.content == BODY
     response = reply.response()
     assert response.content == BODY
     assert response.request.url == httpx.URL("http://127.0.0.1:1/v1/models?verbose=true")
@@ -45,10 +51,27 @@ def test_a_compressed_body_goes_through_httpx_which_decodes_it() -> None:
 
 def test_a_body_the_pool_already_decoded_is_not_decoded_twice() -> None:
     reply = _reply(BODY, encoding="gzip", decoded=True)  # aiohttp undid the gzip already
-    assert reply.plain
+    assert reply.content is BODY
     response = reply.response()
     assert response.content == BODY
     assert "content-encoding" not in response.headers
+
+
+def test_an_httpx_response_is_wrapped_as_it_is() -> None:
+    request = httpx.Request("GET", "http://127.0.0.1:1/v1/models")
+    response = httpx.Response(200, headers={"x-request-id": "r1"}, content=BODY, request=request)
+    reply = Reply.of(PREPARED, response)
+    assert (reply.status, reply.headers["X-Request-Id"], reply.content) == (200, "r1", BODY)
+    assert reply.response() is response and reply.request is request
+
+
+def test_an_open_stream_has_no_content_until_it_is_read() -> None:
+    request = httpx.Request("GET", "http://127.0.0.1:1/v1/models")
+    response = httpx.Response(200, stream=httpx.ByteStream(BODY), request=request)
+    reply = Reply.of(PREPARED, response)
+    with pytest.raises(httpx.ResponseNotRead):
+        reply.content  # noqa: B018
+    assert reply.response().read() == BODY and reply.content == BODY
 
 
 @pytest.mark.parametrize(

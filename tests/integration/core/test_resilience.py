@@ -265,7 +265,7 @@ def test_sync_json_calls_fall_back_to_the_transport(
     """If httpx ever keeps its pool elsewhere, plain calls go through httpx.Client.send."""
     monkeypatch.setattr(_httpcore, "pool_of", lambda transport: None)
     with NebiusClient(api_key=emu.api_key, base_url=emu.base_url) as client:
-        assert client._pool is None
+        assert client._transport.pool is None
         reply = client.create_chat_completion(
             model=CHAT, messages=MESSAGES, extra_headers={FAULT: "error;status=503;times=1"}
         )
