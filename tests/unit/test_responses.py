@@ -27,11 +27,13 @@ def _fixed(status: int, body: Any = None, **kwargs: Any) -> Handler:
 def test_live_api_extra_fields_are_kept(recorder: Callable[[Handler], Recorder]) -> None:
     reply = chat_reply(
         content=None,
-        id="9f0c1d2e3a4b5c6d7e8f90a1b2c3d4e5",
-        moderation=None,
-        metadata={"weight_version": "v3"},
-        kv_transfer_params=None,
-        prompt_logprobs=None,
+        top_level={
+            "id": "9f0c1d2e3a4b5c6d7e8f90a1b2c3d4e5",
+            "moderation": None,
+            "metadata": {"weight_version": "v3"},
+            "kv_transfer_params": None,
+            "prompt_logprobs": None,
+        },
     )
     choice = reply["choices"][0]
     choice["message"].update(reasoning="thinking...", refusal=None, annotations=None, audio=None)
