@@ -154,6 +154,12 @@ class FakeAPI:
             yield self
         assert not self.errors, self.errors
 
+    @property
+    def base_url(self) -> str:
+        """The base URL the fake's clients use on the current route."""
+        url: str = self.options()["base_url"]
+        return url
+
     def options(self, **overrides: Any) -> dict[str, Any]:
         """Settings for a client on the current route (without the ``http_client``)."""
         options = {**self.client_options, **overrides}
