@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from mock_api import Handler, Recorder
+from fakes import FakeAPI, Handler
 
 
 @pytest.fixture
-def recorder() -> Callable[[Handler], Recorder]:
-    return Recorder
+def recorder() -> Callable[[Handler], FakeAPI]:
+    return FakeAPI

@@ -1,5 +1,6 @@
-"""``ChatNebius`` against a scripted fake API (``httpx.MockTransport``): what it sends, what it
-makes of the replies. Each research bug that applies has a test here (see the test names)."""
+"""``ChatNebius`` against the scripted fake API (``tests/fakes``, on both send routes): what it
+sends, what it makes of the replies. Each research bug that applies has a test here (see the
+test names)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The pure pieces of ``llama_index_nebius.batch``: request bodies as ``chat`` /
-``chat_with_tools`` send them, responses as they return them, failures in their slots. No
-sockets: the reference calls run against the scripted fake API (``httpx.MockTransport``)."""
+``chat_with_tools`` send them, responses as they return them, failures in their slots. The
+reference calls run against the scripted fake API (``tests/fakes``, on both send routes)."""
 
 from __future__ import annotations
 
