@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import re
+import socket
 import warnings
 from collections.abc import Iterator
 
@@ -84,3 +86,58 @@ def test_a_dropped_async_client_in_a_cycle_closes_its_pool_quietly(api: FakeAPI)
         return [str(w.message) for w in seen if issubclass(w.category, ResourceWarning)]
 
     assert asyncio.run(main()) == []
+
+
+def _raw_exchange(api: FakeAPI, *requests: bytes) -> bytes:
+    """Send ``requests`` on one raw socket, the last with ``Connection: close``, and read every
+    reply until the server closes the connection."""
+    port = int(api.server.base_url.rsplit(":", 1)[1].split("/")[0])
+    last = requests[-1].replace(b"\r\n", b"\r\nConnection: close\r\n", 1)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"".join(requests[:-1]) + last)
+        received = b""
+        while data := sock.recv(65536):
+            received += data
+        return received
+
+
+def test_the_server_speaks_plain_http_to_a_raw_socket(api: FakeAPI) -> None:
+    """Checked without httpx: keep-alive, Content-Length bodies, and an event stream sent in
+    chunked encoding one event per chunk."""
+    api.queue(chat_reply("plain"), stream_response(chunk("a"), chunk("b")))
+    body = b'{"model": "m", "messages": []}'
+    one = (
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    received = _raw_exchange(api, one, one)
+    first, _, second = received.partition(b"HTTP/1.1 200 OK\r\n")[2].partition(b"HTTP/1.1 200")
+    head, _, content = first.partition(b"\r\n\r\n")
+    assert int(re.search(rb"Content-Length: (\d+)", head, re.I)[1]) == len(content)  # type: ignore[index]
+    assert b'"plain"' in content
+    head, _, chunked = second.partition(b"\r\n\r\n")
+    assert b"Transfer-Encoding: chunked" in head
+    pieces = []
+    while True:
+        size_line, _, chunked = chunked.partition(b"\r\n")
+        size = int(size_line, 16)
+        if size == 0:
+            break
+        pieces.append(chunked[:size])
+        chunked = chunked[size + 2 :]
+    assert [p.startswith(b"data: ") and p.endswith(b"\n\n") for p in pieces] == [True] * 3
+    assert pieces[-1] == b"data: [DONE]\n\n"
+    assert api.server.connections_opened == 1 and len(api.requests) == 2
+    assert api.requests[0].headers["content-type"] == "application/json"
+    assert api.body(0) == {"model": "m", "messages": []}
+
+
+def test_a_chunked_upload_reaches_the_handler_whole(api: FakeAPI) -> None:
+    parts = [b'{"model": ', b'"m", "input": ["x"]}']
+    upload = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts) + b"0\r\n\r\n"
+    request = (
+        b"POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + upload
+    )
+    received = _raw_exchange(api, request)
+    assert received.startswith(b"HTTP/1.1 200") and received.endswith(b"}")
+    assert api.body() == {"model": "m", "input": ["x"]}
