@@ -1,5 +1,6 @@
-"""Batch jobs end to end over the scripted fake's Files + Batches API (``fakes.batches``,
-through httpx.MockTransport, no sockets).
+"""Batch jobs end to end over the scripted fake's Files + Batches API (``fakes.batches``), on
+both send routes: through httpx.MockTransport and on 127.0.0.1 (uploads, cut downloads and a
+lost create reply then cross a real socket).
 
 The fake speaks both dialects: Nebius (statuses validating -> running -> done, output lines
 ``{id, custom_id, response: <completion>, error}``) and OpenAI (validating -> in_progress ->
@@ -10,17 +11,19 @@ at all), ``MALFORM`` (a truncated output line), ``DUP`` (the line twice).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import math
 import sys
 import tracemalloc
 from array import array
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import API_KEY, FakeAPI, FilesAndBatches, SimulatedCrash
+from fakes import API_KEY, FakeAPI, FilesAndBatches, Route, SimulatedCrash
 
 from nebius_inference import (
     APIConnectionError,
@@ -54,10 +57,22 @@ async def _no_wait(seconds: float) -> None:
     """An async ``sleep`` that does not wait."""
 
 
-def batch_api(**options: Any) -> tuple[FakeAPI, FilesAndBatches]:
-    """The scripted fake with the files and batches state machine mounted (no retries)."""
-    store = FilesAndBatches(**options)
-    return FakeAPI(base_url="https://fake/v1", max_retries=0).mount(store), store
+BatchAPI = Callable[..., tuple[FakeAPI, FilesAndBatches]]
+
+
+@pytest.fixture
+def batch_api(route: Route) -> Iterator[BatchAPI]:
+    """Makes the scripted fake with the files and batches state machine mounted (no retries),
+    reached on ``route``."""
+    with contextlib.ExitStack() as stack:
+
+        def make(**options: Any) -> tuple[FakeAPI, FilesAndBatches]:
+            store = FilesAndBatches(**options)
+            api = FakeAPI(base_url="https://fake/v1", max_retries=0).mount(store)
+            stack.enter_context(api.serving(route))
+            return api, store
+
+        yield make
 
 
 def _prompts(n: int, model: str = CHAT_MODEL) -> list[dict[str, Any]]:
@@ -73,7 +88,9 @@ def _contents(results: Any) -> list[str | None]:
 
 @pytest.mark.parametrize("vocabulary", ["nebius", "openai"])
 @pytest.mark.parametrize("shape", ["nebius", "openai"])
-def test_run_batch_returns_every_result_in_input_order(vocabulary: str, shape: str) -> None:
+def test_run_batch_returns_every_result_in_input_order(
+    batch_api: BatchAPI, vocabulary: str, shape: str
+) -> None:
     api, _ = batch_api(vocabulary=vocabulary, shape=shape)
     requests = _prompts(7)
     with api.sync_client() as client:
@@ -86,7 +103,9 @@ def test_run_batch_returns_every_result_in_input_order(vocabulary: str, shape: s
     assert results.unmatched_lines == 0 and results.notes == []
 
 
-def test_input_files_are_jsonl_with_unique_custom_ids_and_one_model_each() -> None:
+def test_input_files_are_jsonl_with_unique_custom_ids_and_one_model_each(
+    batch_api: BatchAPI,
+) -> None:
     api, store = batch_api()
     requests = [*_prompts(2), *_prompts(2, SMALL_MODEL), *_prompts(1)]
     with api.sync_client() as client:
@@ -109,7 +128,7 @@ def test_input_files_are_jsonl_with_unique_custom_ids_and_one_model_each() -> No
     assert results.contents() == ["echo: q0", "echo: q1", "echo: q0", "echo: q1", "echo: q0"]
 
 
-def test_split_by_bytes_keeps_every_file_under_the_limit() -> None:
+def test_split_by_bytes_keeps_every_file_under_the_limit(batch_api: BatchAPI) -> None:
     api, store = batch_api()
     requests = _prompts(6)
     with api.sync_client() as client:
@@ -124,7 +143,9 @@ def test_split_by_bytes_keeps_every_file_under_the_limit() -> None:
 
 
 @pytest.mark.parametrize("shape", ["nebius", "openai"])
-def test_failed_dropped_malformed_and_duplicated_lines_each_say_why(shape: str) -> None:
+def test_failed_dropped_malformed_and_duplicated_lines_each_say_why(
+    batch_api: BatchAPI, shape: str
+) -> None:
     api, store = batch_api(shape=shape)
     store.extra_output = [b"this is not json", b'{"custom_id": "someone-else-3", "response": {}}']
     prompts = ["ok", "FAIL please", "DROP me", "MALFORM me", "DUP me", "fine"]
@@ -151,7 +172,7 @@ def test_failed_dropped_malformed_and_duplicated_lines_each_say_why(shape: str) 
     assert caught.value.failures[0].index == 1 and caught.value.results is results
 
 
-def test_a_failed_batch_reports_the_rejected_line_and_the_batch_error() -> None:
+def test_a_failed_batch_reports_the_rejected_line_and_the_batch_error(batch_api: BatchAPI) -> None:
     api, _ = batch_api()
     with api.sync_client() as client:
         results = run_batch(client, _prompts(3, "broken/model"))
@@ -162,7 +183,7 @@ def test_a_failed_batch_reports_the_rejected_line_and_the_batch_error() -> None:
     assert results[0].error is not None and "failed: line rejected (line 2)" in results[0].error
 
 
-def test_an_expired_batch_keeps_what_ran_and_says_the_rest_expired() -> None:
+def test_an_expired_batch_keeps_what_ran_and_says_the_rest_expired(batch_api: BatchAPI) -> None:
     api, _ = batch_api()
     with api.sync_client() as client:
         results = run_batch(client, _prompts(3, "slow/model"))
@@ -172,7 +193,7 @@ def test_an_expired_batch_keeps_what_ran_and_says_the_rest_expired() -> None:
     ] * 2
 
 
-def test_a_batch_the_api_refuses_fails_its_items_and_the_rest_runs() -> None:
+def test_a_batch_the_api_refuses_fails_its_items_and_the_rest_runs(batch_api: BatchAPI) -> None:
     api, _ = batch_api()
     requests = [*_prompts(2), *_prompts(2, "missing/model")]
     with api.sync_client() as client:
@@ -187,7 +208,7 @@ def test_a_batch_the_api_refuses_fails_its_items_and_the_rest_runs() -> None:
 # -- cancel -------------------------------------------------------------------------------------
 
 
-def test_cancel_reports_cancelled_items_and_keeps_what_ran() -> None:
+def test_cancel_reports_cancelled_items_and_keeps_what_ran(batch_api: BatchAPI) -> None:
     api, _ = batch_api(finish_on_cancel=1)
     with api.sync_client() as client:
         job = BatchJob(client, _prompts(4), max_requests_per_file=2).submit()
@@ -199,7 +220,7 @@ def test_cancel_reports_cancelled_items_and_keeps_what_ran() -> None:
     assert results[1].error == f"batch {results[1].batch_id} was cancelled before this request ran"
 
 
-def test_cancel_before_submit_submits_nothing() -> None:
+def test_cancel_before_submit_submits_nothing(batch_api: BatchAPI) -> None:
     api, _ = batch_api()
     with api.sync_client() as client:
         job = BatchJob(client, _prompts(2))
@@ -211,7 +232,7 @@ def test_cancel_before_submit_submits_nothing() -> None:
     }
 
 
-def test_cancel_of_a_batch_that_finished_meanwhile_is_not_an_error() -> None:
+def test_cancel_of_a_batch_that_finished_meanwhile_is_not_an_error(batch_api: BatchAPI) -> None:
     api, store = batch_api()
     with api.sync_client() as client:
         job = BatchJob(client, _prompts(2)).submit()
@@ -223,7 +244,9 @@ def test_cancel_of_a_batch_that_finished_meanwhile_is_not_an_error() -> None:
 # -- resume -------------------------------------------------------------------------------------
 
 
-def test_resume_after_a_crash_polls_without_uploading_or_creating_again(tmp_path: Path) -> None:
+def test_resume_after_a_crash_polls_without_uploading_or_creating_again(
+    batch_api: BatchAPI, tmp_path: Path
+) -> None:
     api, _ = batch_api()
     state_path = tmp_path / "job.json"
     with api.sync_client() as client:
@@ -244,7 +267,7 @@ def test_resume_after_a_crash_polls_without_uploading_or_creating_again(tmp_path
     assert BatchJobState.load(state_path).done
 
 
-def test_a_lost_create_reply_does_not_create_a_second_batch() -> None:
+def test_a_lost_create_reply_does_not_create_a_second_batch(batch_api: BatchAPI) -> None:
     api, _ = batch_api(lose_create_reply=True)
     with api.sync_client() as client:
         results = BatchJob(client, _prompts(3)).submit().wait()
@@ -252,7 +275,12 @@ def test_a_lost_create_reply_does_not_create_a_second_batch() -> None:
     assert api.count("POST", "/batches") == 1
 
 
-def test_resume_finds_a_batch_created_just_before_a_crash(tmp_path: Path) -> None:
+# MockTransport only: the simulated crash is raised in this process by the handler; across a
+# socket it would only drop the connection.
+@pytest.mark.parametrize("route", ["http_client"])
+def test_resume_finds_a_batch_created_just_before_a_crash(
+    batch_api: BatchAPI, tmp_path: Path
+) -> None:
     api, store = batch_api(crash_after_create=True)
     state_path = tmp_path / "job.json"
     with api.sync_client() as client, pytest.raises(SimulatedCrash):
@@ -265,7 +293,12 @@ def test_resume_finds_a_batch_created_just_before_a_crash(tmp_path: Path) -> Non
     assert api.count("GET", "/batches") == 1
 
 
-def test_cancel_after_a_crashed_create_cancels_the_batch_that_was_made(tmp_path: Path) -> None:
+# MockTransport only: the simulated crash is raised in this process by the handler; across a
+# socket it would only drop the connection.
+@pytest.mark.parametrize("route", ["http_client"])
+def test_cancel_after_a_crashed_create_cancels_the_batch_that_was_made(
+    batch_api: BatchAPI, tmp_path: Path
+) -> None:
     api, _ = batch_api(crash_after_create=True)
     state_path = tmp_path / "job.json"
     with api.sync_client() as client, pytest.raises(SimulatedCrash):
@@ -278,7 +311,7 @@ def test_cancel_after_a_crashed_create_cancels_the_batch_that_was_made(tmp_path:
     assert [item.ok for item in results] == [True, False]
 
 
-def test_resume_before_upload_needs_the_same_requests(tmp_path: Path) -> None:
+def test_resume_before_upload_needs_the_same_requests(batch_api: BatchAPI, tmp_path: Path) -> None:
     api, _ = batch_api()
     state_path = tmp_path / "job.json"
     requests = _prompts(3)
@@ -293,7 +326,7 @@ def test_resume_before_upload_needs_the_same_requests(tmp_path: Path) -> None:
     assert results.ok and api.count("POST", "/files") == 1
 
 
-def test_resume_rejects_a_file_that_is_not_a_job(tmp_path: Path) -> None:
+def test_resume_rejects_a_file_that_is_not_a_job(batch_api: BatchAPI, tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"hello": 1}')
     with batch_api()[0].sync_client() as client:
@@ -303,7 +336,10 @@ def test_resume_rejects_a_file_that_is_not_a_job(tmp_path: Path) -> None:
             BatchJob.resume(client, tmp_path / "absent.json")
 
 
-def test_the_same_call_run_again_resumes_the_saved_job(tmp_path: Path) -> None:
+# MockTransport only: the simulated crash is raised in this process by the handler; across a
+# socket it would only drop the connection.
+@pytest.mark.parametrize("route", ["http_client"])
+def test_the_same_call_run_again_resumes_the_saved_job(batch_api: BatchAPI, tmp_path: Path) -> None:
     api, store = batch_api(crash_after_create=True)
     state_path = tmp_path / "job.json"
     requests = _prompts(5)
@@ -317,7 +353,9 @@ def test_the_same_call_run_again_resumes_the_saved_job(tmp_path: Path) -> None:
     assert (api.count("POST", "/files"), api.count("POST", "/batches")) == (3, 3)
 
 
-def test_the_same_call_with_other_requests_is_refused_and_says_what_to_do(tmp_path: Path) -> None:
+def test_the_same_call_with_other_requests_is_refused_and_says_what_to_do(
+    batch_api: BatchAPI, tmp_path: Path
+) -> None:
     api, _ = batch_api()
     state_path = tmp_path / "job.json"
     with api.sync_client() as client:
@@ -333,7 +371,9 @@ def test_the_same_call_with_other_requests_is_refused_and_says_what_to_do(tmp_pa
     assert (api.count("POST", "/files"), api.count("POST", "/batches")) == (1, 1)
 
 
-def test_a_state_file_that_is_not_utf8_is_a_state_error(tmp_path: Path) -> None:
+def test_a_state_file_that_is_not_utf8_is_a_state_error(
+    batch_api: BatchAPI, tmp_path: Path
+) -> None:
     bad = tmp_path / "job.json"
     bad.write_bytes(b'{"job_id": "\xff\xfe"}' + bytes([0xFF, 0xFE, 0x80]))
     with batch_api()[0].sync_client() as client:
@@ -344,7 +384,7 @@ def test_a_state_file_that_is_not_utf8_is_a_state_error(tmp_path: Path) -> None:
 
 
 def test_the_state_file_is_written_to_a_temporary_file_synced_then_renamed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    batch_api: BatchAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     state_path = tmp_path / "job.json"
     with batch_api()[0].sync_client() as client:
@@ -367,7 +407,7 @@ def test_the_state_file_is_written_to_a_temporary_file_synced_then_renamed(
     assert BatchJobState.load(state_path).parts[0].input_file_id == "file-new"
 
 
-def test_invalid_requests_end_as_their_own_errors_and_the_rest_runs() -> None:
+def test_invalid_requests_end_as_their_own_errors_and_the_rest_runs(batch_api: BatchAPI) -> None:
     api, store = batch_api()
     requests = _prompts(300)
     for index in (3, 70, 150, 299):
@@ -385,7 +425,7 @@ def test_invalid_requests_end_as_their_own_errors_and_the_rest_runs() -> None:
     assert sent.count(b"\n") == 296 and b"9.5" not in sent
 
 
-def test_refuse_invalid_sends_nothing_and_names_every_invalid_request() -> None:
+def test_refuse_invalid_sends_nothing_and_names_every_invalid_request(batch_api: BatchAPI) -> None:
     api, _ = batch_api()
     requests = _prompts(300)
     for index in (3, 70, 150, 299):
@@ -396,7 +436,9 @@ def test_refuse_invalid_sends_nothing_and_names_every_invalid_request() -> None:
     assert api.log == []
 
 
-def test_nan_and_infinity_anywhere_end_as_that_inputs_error_before_sending() -> None:
+def test_nan_and_infinity_anywhere_end_as_that_inputs_error_before_sending(
+    batch_api: BatchAPI,
+) -> None:
     api, store = batch_api()
     requests = _prompts(6)
     requests[1] = {**requests[1], "temperature": math.nan}
@@ -417,7 +459,7 @@ def test_nan_and_infinity_anywhere_end_as_that_inputs_error_before_sending() -> 
 
 
 def test_a_generator_of_requests_runs_from_files_on_disk_removed_once_uploaded(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    batch_api: BatchAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spool = tmp_path / "spool"
 
@@ -441,7 +483,9 @@ def test_a_generator_of_requests_runs_from_files_on_disk_removed_once_uploaded(
     assert sorted(store.files[b["input_file_id"]] for b in store.batches.values()) == spooled
 
 
-def test_a_download_cut_half_way_starts_that_file_again_and_only_that_one(tmp_path: Path) -> None:
+def test_a_download_cut_half_way_starts_that_file_again_and_only_that_one(
+    batch_api: BatchAPI, tmp_path: Path
+) -> None:
     api, store = batch_api()
     with api.sync_client(max_retries=2) as client:
         job = BatchJob(client, _prompts(5), max_requests_per_file=2, sleep=lambda _: None)
@@ -454,7 +498,9 @@ def test_a_download_cut_half_way_starts_that_file_again_and_only_that_one(tmp_pa
 
 
 @pytest.mark.parametrize("cuts", [1, 2])
-def test_a_download_cut_half_way_continues_with_a_range_request(cuts: int, tmp_path: Path) -> None:
+def test_a_download_cut_half_way_continues_with_a_range_request(
+    batch_api: BatchAPI, cuts: int, tmp_path: Path
+) -> None:
     api, store = batch_api()
     store.ranges = True
     with api.sync_client(max_retries=2) as client:
@@ -473,7 +519,9 @@ def test_a_download_cut_half_way_continues_with_a_range_request(cuts: int, tmp_p
     assert store.ranges_asked == expected
 
 
-async def test_an_async_download_cut_continues_with_a_range_request(tmp_path: Path) -> None:
+async def test_an_async_download_cut_continues_with_a_range_request(
+    batch_api: BatchAPI, tmp_path: Path
+) -> None:
     api, store = batch_api()
     store.ranges = True
     async with api.async_client(max_retries=1) as client:
@@ -487,7 +535,7 @@ async def test_an_async_download_cut_continues_with_a_range_request(tmp_path: Pa
     assert store.ranges_asked[-2:] == [None, f"bytes={len(store.files[file_id]) // 2}-"]
 
 
-async def test_an_async_download_cut_half_way_starts_again() -> None:
+async def test_an_async_download_cut_half_way_starts_again(batch_api: BatchAPI) -> None:
     api, store = batch_api()
     store.cut_downloads = 1
     async with api.async_client(max_retries=1) as client:
@@ -497,6 +545,7 @@ async def test_an_async_download_cut_half_way_starts_again() -> None:
 
 
 def test_a_cut_that_outlasts_the_retries_is_a_connection_error_and_leaves_no_result_file(
+    batch_api: BatchAPI,
     tmp_path: Path,
 ) -> None:
     api, store = batch_api()
@@ -512,7 +561,9 @@ def test_a_cut_that_outlasts_the_retries_is_a_connection_error_and_leaves_no_res
     assert files == ["file-1.jsonl", "results.sqlite"]
 
 
-def test_results_already_on_disk_are_read_again_not_downloaded_again(tmp_path: Path) -> None:
+def test_results_already_on_disk_are_read_again_not_downloaded_again(
+    batch_api: BatchAPI, tmp_path: Path
+) -> None:
     api, _ = batch_api()
     state_path = tmp_path / "job.json"
     requests = _prompts(5)
@@ -528,7 +579,9 @@ def test_results_already_on_disk_are_read_again_not_downloaded_again(tmp_path: P
     assert (api.count("POST", "/files"), api.count("POST", "/batches")) == (3, 3)
 
 
-def test_results_live_on_disk_read_in_input_order_by_chunks_or_by_index(tmp_path: Path) -> None:
+def test_results_live_on_disk_read_in_input_order_by_chunks_or_by_index(
+    batch_api: BatchAPI, tmp_path: Path
+) -> None:
     api, _ = batch_api()
     state_path = tmp_path / "job.json"
     with api.sync_client() as client:
@@ -544,7 +597,7 @@ def test_results_live_on_disk_read_in_input_order_by_chunks_or_by_index(tmp_path
     assert results.contents() == [f"echo: q{i}" for i in range(25)] and len(results) == 25
 
 
-def test_the_results_keep_no_reply_in_memory(tmp_path: Path) -> None:
+def test_the_results_keep_no_reply_in_memory(batch_api: BatchAPI, tmp_path: Path) -> None:
     api, _ = batch_api()
     state_path = tmp_path / "job.json"
     with api.sync_client() as client:
@@ -567,7 +620,7 @@ def test_the_results_keep_no_reply_in_memory(tmp_path: Path) -> None:
 # -- polling, progress, timeouts ----------------------------------------------------------------
 
 
-def test_polling_backs_off_between_min_and_max_and_reports_progress() -> None:
+def test_polling_backs_off_between_min_and_max_and_reports_progress(batch_api: BatchAPI) -> None:
     api, _ = batch_api(vocabulary="openai")
     seen: list[BatchProgress] = []
     slept: list[float] = []
@@ -581,14 +634,14 @@ def test_polling_backs_off_between_min_and_max_and_reports_progress() -> None:
     assert seen[0].completed == 2 and seen[-1].completed == 4 and seen[-1].done
 
 
-def test_default_sleep_does_not_wait_in_testing_mode() -> None:
+def test_default_sleep_does_not_wait_in_testing_mode(batch_api: BatchAPI) -> None:
     api, _ = batch_api()
     with api.sync_client() as client:
         run_batch(client, _prompts(1), poll_interval=30.0)
     assert _retry.recorded_sleeps()[-1] == 30.0
 
 
-def test_timeout_raises_not_finished_and_results_before_the_end_too() -> None:
+def test_timeout_raises_not_finished_and_results_before_the_end_too(batch_api: BatchAPI) -> None:
     api, _ = batch_api(vocabulary="openai")
     with api.sync_client() as client:
         job = BatchJob(client, _prompts(2))
@@ -600,7 +653,9 @@ def test_timeout_raises_not_finished_and_results_before_the_end_too() -> None:
         assert job.results().ok  # the last step finishes inside results()
 
 
-def test_progress_bar_uses_tqdm_when_installed(capsys: pytest.CaptureFixture[str]) -> None:
+def test_progress_bar_uses_tqdm_when_installed(
+    batch_api: BatchAPI, capsys: pytest.CaptureFixture[str]
+) -> None:
     pytest.importorskip("tqdm", reason="tqdm is optional; the fallback is tested below")
     api, _ = batch_api()
     with api.sync_client() as client:
@@ -610,7 +665,7 @@ def test_progress_bar_uses_tqdm_when_installed(capsys: pytest.CaptureFixture[str
 
 
 def test_progress_bar_without_tqdm_prints_lines(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    batch_api: BatchAPI, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import sys
 
@@ -622,7 +677,7 @@ def test_progress_bar_without_tqdm_prints_lines(
     assert lines[-1].endswith("3/3 requests (0 failed), 1/1 batches done")
 
 
-def test_the_job_never_shows_the_key(tmp_path: Path) -> None:
+def test_the_job_never_shows_the_key(batch_api: BatchAPI, tmp_path: Path) -> None:
     api, _ = batch_api()
     with api.sync_client() as client:
         job = BatchJob(client, _prompts(1), state_path=tmp_path / "s.json")
@@ -634,7 +689,7 @@ def test_the_job_never_shows_the_key(tmp_path: Path) -> None:
 # -- embeddings ---------------------------------------------------------------------------------
 
 
-def test_embed_batch_returns_vectors_in_order() -> None:
+def test_embed_batch_returns_vectors_in_order(batch_api: BatchAPI) -> None:
     api, store = batch_api()
     texts = ["a", "bb", "ccc", "dddd", "eeeee"]
     with api.sync_client() as client:
@@ -645,7 +700,7 @@ def test_embed_batch_returns_vectors_in_order() -> None:
     assert line["url"] == "/v1/embeddings" and line["body"]["input"] == ["a", "bb"]
 
 
-def test_embed_batch_raises_with_partial_results_when_a_request_fails() -> None:
+def test_embed_batch_raises_with_partial_results_when_a_request_fails(batch_api: BatchAPI) -> None:
     api, _ = batch_api()
     with api.sync_client() as client, pytest.raises(BatchFailedError) as caught:
         embed_batch(client, ["ok", "FAIL"], model=EMBED_MODEL)
@@ -654,7 +709,7 @@ def test_embed_batch_raises_with_partial_results_when_a_request_fails() -> None:
 
 @pytest.mark.parametrize("size", [1, 3, 1_000])
 def test_embedding_array_is_one_float32_block_in_input_order_read_from_disk(
-    size: int, tmp_path: Path
+    batch_api: BatchAPI, size: int, tmp_path: Path
 ) -> None:
     api, _ = batch_api()
     texts = [f"t{'x' * i}" for i in range(7)]
@@ -676,7 +731,7 @@ def test_embedding_array_is_one_float32_block_in_input_order_read_from_disk(
 
 
 def test_embedding_array_refuses_failures_bad_counts_and_a_missing_numpy(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    batch_api: BatchAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     api, _ = batch_api()
     requests = embedding_requests(["ok", "FAIL", "ok2"], model=EMBED_MODEL)
@@ -698,7 +753,7 @@ def test_embedding_array_refuses_failures_bad_counts_and_a_missing_numpy(
 # -- async twins --------------------------------------------------------------------------------
 
 
-async def test_async_job_runs_resumes_and_cancels(tmp_path: Path) -> None:
+async def test_async_job_runs_resumes_and_cancels(batch_api: BatchAPI, tmp_path: Path) -> None:
     api, _ = batch_api(vocabulary="openai", shape="openai")
     state_path = tmp_path / "job.json"
     client = api.async_client()
@@ -717,7 +772,7 @@ async def test_async_job_runs_resumes_and_cancels(tmp_path: Path) -> None:
     await client.aclose()
 
 
-async def test_async_helpers_match_the_sync_ones() -> None:
+async def test_async_helpers_match_the_sync_ones(batch_api: BatchAPI) -> None:
     api, _ = batch_api()
     client = api.async_client()
     results = await arun_batch(client, _prompts(3), max_requests_per_file=2)

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fakes import BASE_URL, FakeAPI, Route, open_fake, route  # noqa: F401 (the route fixture)
+from fakes import BASE_URL, FakeAPI, Route, open_fake
 
 
 @pytest.fixture
-def fake(route: Route) -> Iterator[FakeAPI]:  # noqa: F811 (the route fixture)
+def fake(route: Route) -> Iterator[FakeAPI]:
     yield from open_fake(route, base_url=BASE_URL)

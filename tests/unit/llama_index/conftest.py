@@ -8,13 +8,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from fakes import BASE_URL, FakeAPI, Route, open_fake, route  # noqa: F401 (the route fixture)
+from fakes import BASE_URL, FakeAPI, Route, open_fake
 
 from llama_index_nebius import NebiusLLM
 
 
 @pytest.fixture
-def fake(route: Route) -> Iterator[FakeAPI]:  # noqa: F811 (the route fixture)
+def fake(route: Route) -> Iterator[FakeAPI]:
     yield from open_fake(route, strict=True, base_url=BASE_URL)
 
 
