@@ -62,7 +62,7 @@ class FakeAPI:
         self.strict = strict
         self.client_options: dict[str, Any] = {"api_key": API_KEY, **client_options}
         self.replies: deque[Reply] = deque()
-        self.routes: list[tuple[str | None, str, Reply]] = []
+        self.by_path: list[tuple[str | None, str, Reply]] = []
         self.mounted: list[RouteHandler] = []
         self.requests: list[httpx.Request] = []
         self.log: list[tuple[str, str]] = []
@@ -85,7 +85,7 @@ class FakeAPI:
     ) -> FakeAPI:
         """Answer every request to ``path`` (after ``/v1``) with ``answer`` when none is queued."""
         reply = httpx.Response(200, json=answer) if isinstance(answer, dict) else answer
-        self.routes.append((method, path, reply))
+        self.by_path.append((method, path, reply))
         return self
 
     def mount(self, handler: RouteHandler) -> FakeAPI:
@@ -104,8 +104,8 @@ class FakeAPI:
             return _answer(self.replies.popleft(), request)
         if self.default is not None:
             return _answer(self.default, request)
-        for method, route, reply in self.routes:
-            if path.removeprefix("/v1") == route and method in (None, request.method):
+        for method, route_path, reply in self.by_path:
+            if path.removeprefix("/v1") == route_path and method in (None, request.method):
                 return _answer(reply, request)
         for handler in self.mounted:
             response = handler(request)

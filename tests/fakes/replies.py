@@ -190,14 +190,6 @@ def error_response(status: int, detail: Any = "error", **headers: str) -> httpx.
     return httpx.Response(status, json={"detail": detail}, headers=headers)
 
 
-def openai_error_response(
-    status: int, message: str, *, kind: str = "invalid_request_error", **headers: str
-) -> httpx.Response:
-    """An error in OpenAI's shape, as vLLM and SGLang send it: ``{"error": {...}}``."""
-    body = {"error": {"message": message, "type": kind, "code": status}}
-    return httpx.Response(status, json=body, headers=headers)
-
-
 def endpoint_reply(request: httpx.Request) -> httpx.Response:
     """A plausible minimal reply for every endpoint."""
     path = request.url.path
