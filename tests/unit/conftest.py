@@ -1,13 +1,15 @@
-"""Fixtures for the core's unit tests: mock transports, no sockets."""
+"""Fixtures for the unit tests: the scripted fake (``tests/fakes``) and the send route under
+test (``route``: a test asking for it runs through MockTransport and on 127.0.0.1)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import pytest
-from mock_api import Handler, Recorder
+from fakes import FakeAPI, Handler, route  # noqa: F401 (the route fixture)
 
 
 @pytest.fixture
-def recorder() -> Callable[[Handler], Recorder]:
-    return Recorder
+def recorder() -> Callable[[Handler], FakeAPI]:
+    """The fake answering every request with a handler (through MockTransport)."""
+    return FakeAPI

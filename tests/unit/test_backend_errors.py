@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from mock_api import Handler, Recorder
+from fakes import FakeAPI, Handler
 
 import nebius_inference as ni
 from nebius_inference import _retry
@@ -167,7 +167,7 @@ OVERFLOW_BODIES: list[tuple[str, int, Any]] = [
     ("status", "body"), [case[1:] for case in OVERFLOW_BODIES], ids=[c[0] for c in OVERFLOW_BODIES]
 )
 def test_every_known_overflow_wording_is_a_context_length_error(
-    recorder: Callable[[Handler], Recorder], status: int, body: Any
+    recorder: Callable[[Handler], FakeAPI], status: int, body: Any
 ) -> None:
     client = recorder(_fixed(status, body)).sync_client(max_retries=0)
     with pytest.raises(ni.ContextLengthExceededError, match="Shorten the prompt") as info:
@@ -187,7 +187,7 @@ def test_every_known_overflow_wording_is_a_context_length_error(
     ],
 )  # fmt: skip
 def test_other_validation_errors_are_not_overflows(
-    recorder: Callable[[Handler], Recorder], status: int, body: Any, cls: type[Exception]
+    recorder: Callable[[Handler], FakeAPI], status: int, body: Any, cls: type[Exception]
 ) -> None:
     client = recorder(_fixed(status, body)).sync_client(max_retries=0)
     with pytest.raises(cls) as info:
@@ -196,7 +196,7 @@ def test_other_validation_errors_are_not_overflows(
 
 
 def test_402_is_its_own_error_with_a_hint_and_is_not_retried(
-    recorder: Callable[[Handler], Recorder],
+    recorder: Callable[[Handler], FakeAPI],
 ) -> None:
     server = recorder(_fixed(402, {"detail": "Insufficient balance"}))
     with pytest.raises(ni.PaymentRequiredError, match=r"Insufficient balance.*top it up") as info:
@@ -207,7 +207,7 @@ def test_402_is_its_own_error_with_a_hint_and_is_not_retried(
 
 @pytest.mark.parametrize("header", [{"Retry-After": "3600"}, {"retry-after-ms": "3600000"}])
 def test_a_retry_after_beyond_the_cap_raises_at_once_with_the_wait(
-    recorder: Callable[[Handler], Recorder], header: dict[str, str]
+    recorder: Callable[[Handler], FakeAPI], header: dict[str, str]
 ) -> None:
     server = recorder(_fixed(429, {"detail": "Rate limit exceeded"}, headers=header))
     with pytest.raises(ni.RateLimitError, match="wait 3600 s") as info:
@@ -217,7 +217,7 @@ def test_a_retry_after_beyond_the_cap_raises_at_once_with_the_wait(
 
 
 async def test_async_a_retry_after_beyond_the_cap_raises_at_once(
-    recorder: Callable[[Handler], Recorder],
+    recorder: Callable[[Handler], FakeAPI],
 ) -> None:
     server = recorder(_fixed(503, {"detail": "busy"}, headers={"Retry-After": "900"}))
     async with server.async_client(max_retries=5) as client:
@@ -227,7 +227,7 @@ async def test_async_a_retry_after_beyond_the_cap_raises_at_once(
 
 
 def test_a_retry_after_within_the_cap_is_still_waited_and_kept_on_the_last_error(
-    recorder: Callable[[Handler], Recorder],
+    recorder: Callable[[Handler], FakeAPI],
 ) -> None:
     server = recorder(_fixed(429, {"detail": "slow down"}, headers={"Retry-After": "7"}))
     with pytest.raises(ni.RateLimitError) as info:
@@ -246,7 +246,7 @@ def test_a_retry_after_within_the_cap_is_still_waited_and_kept_on_the_last_error
     ],
 )
 def test_a_404_says_when_the_base_url_lacks_v1(
-    recorder: Callable[[Handler], Recorder], base_url: str, missing: bool
+    recorder: Callable[[Handler], FakeAPI], base_url: str, missing: bool
 ) -> None:
     client = recorder(_fixed(404, {"detail": "Not Found"})).sync_client(base_url=base_url)
     with pytest.raises(ni.NotFoundError) as info:

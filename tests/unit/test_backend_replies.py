@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from mock_api import Handler, Recorder
+from fakes import FakeAPI, Handler
 
 import nebius_inference as ni
 from nebius_inference.types import (
@@ -203,7 +203,7 @@ def _serve(payload: Any) -> Handler:
 
 
 @pytest.mark.parametrize("payload", [c[1] for c in CHAT], ids=[c[0] for c in CHAT])
-def test_chat_replies_parse(recorder: Callable[[Handler], Recorder], payload: Any) -> None:
+def test_chat_replies_parse(recorder: Callable[[Handler], FakeAPI], payload: Any) -> None:
     client = recorder(_serve(payload)).sync_client()
     reply = client.create_chat_completion(model="m", messages=MSG)
     assert isinstance(reply, ChatCompletion)
@@ -235,7 +235,7 @@ def test_lenient_chat_readings() -> None:
 
 
 @pytest.mark.parametrize("payload", [c[1] for c in CHUNKS], ids=[c[0] for c in CHUNKS])
-def test_stream_chunks_parse(recorder: Callable[[Handler], Recorder], payload: Any) -> None:
+def test_stream_chunks_parse(recorder: Callable[[Handler], FakeAPI], payload: Any) -> None:
     body = f"data: {json.dumps(payload)}\n\ndata: [DONE]\n\n".encode()
 
     def handle(request: httpx.Request) -> httpx.Response:
@@ -249,14 +249,14 @@ def test_stream_chunks_parse(recorder: Callable[[Handler], Recorder], payload: A
 
 
 @pytest.mark.parametrize("payload", [c[1] for c in COMPLETIONS], ids=[c[0] for c in COMPLETIONS])
-def test_completion_replies_parse(recorder: Callable[[Handler], Recorder], payload: Any) -> None:
+def test_completion_replies_parse(recorder: Callable[[Handler], FakeAPI], payload: Any) -> None:
     reply = recorder(_serve(payload)).sync_client().create_completion(model="m", prompt="hello")
     assert isinstance(reply, Completion) and reply.choices[0].text == " world"
 
 
 @pytest.mark.parametrize("payload", [c[1] for c in EMBEDDINGS], ids=[c[0] for c in EMBEDDINGS])
 def test_embedding_replies_parse_and_keep_extra_fields(
-    recorder: Callable[[Handler], Recorder], payload: Any
+    recorder: Callable[[Handler], FakeAPI], payload: Any
 ) -> None:
     reply = recorder(_serve(payload)).sync_client().create_embeddings(model="m", input=["a"])
     assert isinstance(reply, CreateEmbeddingResponse)
@@ -267,7 +267,7 @@ def test_embedding_replies_parse_and_keep_extra_fields(
 
 
 @pytest.mark.parametrize("payload", [c[1] for c in RERANK], ids=[c[0] for c in RERANK])
-def test_rerank_replies_parse(recorder: Callable[[Handler], Recorder], payload: Any) -> None:
+def test_rerank_replies_parse(recorder: Callable[[Handler], FakeAPI], payload: Any) -> None:
     client = recorder(_serve(payload)).sync_client()
     reply = client.rerank(model="m", query="q", documents=["a", "b"])
     assert isinstance(reply, RerankResponse)
@@ -276,12 +276,12 @@ def test_rerank_replies_parse(recorder: Callable[[Handler], Recorder], payload: 
 
 
 @pytest.mark.parametrize("payload", [c[1] for c in MODELS], ids=[c[0] for c in MODELS])
-def test_model_lists_parse(recorder: Callable[[Handler], Recorder], payload: Any) -> None:
+def test_model_lists_parse(recorder: Callable[[Handler], FakeAPI], payload: Any) -> None:
     reply = recorder(_serve(payload)).sync_client().list_models()
     assert isinstance(reply, ModelList) and reply.data[0].id == "m"
 
 
-def test_batch_counters_and_has_more_may_be_null(recorder: Callable[[Handler], Recorder]) -> None:
+def test_batch_counters_and_has_more_may_be_null(recorder: Callable[[Handler], FakeAPI]) -> None:
     batch = BATCHES[0][1]
     server = recorder(_serve({"object": "list", "data": [batch], "has_more": None}))
     listing = server.sync_client().list_batches()

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from mock_api import API_KEY, Handler, Recorder, endpoint_reply
+from fakes import API_KEY, FakeAPI, Handler, endpoint_reply
 
 import nebius_inference as ni
 
@@ -16,23 +16,23 @@ TEXT = "hello world"
 
 
 @pytest.fixture
-def server(recorder: Callable[[Handler], Recorder]) -> Recorder:
+def server(recorder: Callable[[Handler], FakeAPI]) -> FakeAPI:
     return recorder(endpoint_reply)
 
 
-def _core_message(server: Recorder) -> str:
+def _core_message(server: FakeAPI) -> str:
     with pytest.raises(ni.InvalidRequestError) as info:
         server.sync_client().embed(TEXT, model="e")  # type: ignore[arg-type]
     return str(info.value)
 
 
-def test_the_core_refuses_a_bare_string(server: Recorder) -> None:
+def test_the_core_refuses_a_bare_string(server: FakeAPI) -> None:
     message = _core_message(server)
     assert "single string" in message and "[text]" in message
     assert server.requests == []
 
 
-def test_langchain_embed_documents_refuses_it_with_the_same_message(server: Recorder) -> None:
+def test_langchain_embed_documents_refuses_it_with_the_same_message(server: FakeAPI) -> None:
     pytest.importorskip("langchain_core", reason="the langchain extra is not installed")
     from langchain_core.exceptions import ModelInvalidRequestError
 
@@ -54,7 +54,7 @@ def test_langchain_embed_documents_refuses_it_with_the_same_message(server: Reco
     assert len(embeddings.embed_documents([TEXT])) == 1  # a list still works
 
 
-def test_llama_index_batch_embedding_refuses_it_with_the_same_message(server: Recorder) -> None:
+def test_llama_index_batch_embedding_refuses_it_with_the_same_message(server: FakeAPI) -> None:
     pytest.importorskip("llama_index.core", reason="the llama-index extra is not installed")
     from llama_index_nebius import NebiusEmbedding
 

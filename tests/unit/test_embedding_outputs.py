@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from mock_api import API_KEY, Handler, Recorder
+from fakes import API_KEY, FakeAPI, Handler
 
 from nebius_inference import (
     APIResponseValidationError,
@@ -79,7 +79,7 @@ TEXTS = [f"text number {i}" for i in range(95)]
 
 
 def test_array_output_is_float32_arrays_equal_to_the_lists(
-    recorder: Callable[[Handler], Recorder],
+    recorder: Callable[[Handler], FakeAPI],
 ) -> None:
     client = recorder(Server()).sync_client()
     lists = client.embed(TEXTS, model="e", batch_size=10)
@@ -90,7 +90,7 @@ def test_array_output_is_float32_arrays_equal_to_the_lists(
 
 
 def test_numpy_output_is_one_contiguous_float32_block(
-    recorder: Callable[[Handler], Recorder],
+    recorder: Callable[[Handler], FakeAPI],
 ) -> None:
     np = pytest.importorskip("numpy", reason="output='numpy' needs numpy")
     client = recorder(Server()).sync_client()
@@ -102,7 +102,7 @@ def test_numpy_output_is_one_contiguous_float32_block(
 
 
 def test_float_json_replies_also_come_back_compact(
-    recorder: Callable[[Handler], Recorder],
+    recorder: Callable[[Handler], FakeAPI],
 ) -> None:
     client = recorder(Server()).sync_client()
     arrays = client.embed(TEXTS[:5], model="e", output="array", encoding_format="float")
@@ -130,7 +130,7 @@ def test_compact_decoding_builds_no_python_floats() -> None:
 
 
 def test_without_numpy_the_error_names_the_fix_and_nothing_is_sent(
-    recorder: Callable[[Handler], Recorder], monkeypatch: pytest.MonkeyPatch
+    recorder: Callable[[Handler], FakeAPI], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server = recorder(Server())
     client = server.sync_client()
@@ -147,7 +147,7 @@ def test_without_numpy_the_error_names_the_fix_and_nothing_is_sent(
 
 
 def test_a_reply_with_missing_vectors_is_an_error(
-    recorder: Callable[[Handler], Recorder],
+    recorder: Callable[[Handler], FakeAPI],
 ) -> None:
     client = recorder(Server(drop_last=True)).sync_client()
     with pytest.raises(APIResponseValidationError, match="holds 2 vectors for 3 texts"):
@@ -155,7 +155,7 @@ def test_a_reply_with_missing_vectors_is_an_error(
 
 
 def test_iter_embeddings_yields_chunks_in_order_with_few_requests_ahead(
-    recorder: Callable[[Handler], Recorder],
+    recorder: Callable[[Handler], FakeAPI],
 ) -> None:
     handler = Server()
     server = recorder(handler)
@@ -176,7 +176,7 @@ def test_iter_embeddings_yields_chunks_in_order_with_few_requests_ahead(
     assert handler.peak <= 2
 
 
-def test_leaving_the_loop_early_stops_sending(recorder: Callable[[Handler], Recorder]) -> None:
+def test_leaving_the_loop_early_stops_sending(recorder: Callable[[Handler], FakeAPI]) -> None:
     server = recorder(Server())
     client = server.sync_client()
     chunks = client.iter_embeddings(TEXTS, model="e", batch_size=5, max_concurrency=3)
@@ -190,7 +190,7 @@ def test_leaving_the_loop_early_stops_sending(recorder: Callable[[Handler], Reco
 
 
 def test_progress_callback_and_bar_reuse_the_batch_progress(
-    recorder: Callable[[Handler], Recorder],
+    recorder: Callable[[Handler], FakeAPI],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -249,7 +249,7 @@ async def test_async_iter_embeddings_in_order_bounded_and_cancelled_on_exit() ->
 
 
 def test_replies_of_different_widths_do_not_fit_one_numpy_block(
-    recorder: Callable[[Handler], Recorder],
+    recorder: Callable[[Handler], FakeAPI],
 ) -> None:
     pytest.importorskip("numpy", reason="output='numpy' needs numpy")
     widths = iter([4, 6])

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from mock_api import Handler, Recorder
+from fakes import FakeAPI, Handler
 
 from nebius_inference import InvalidRequestError
 from nebius_inference._base import decode_base64_embedding
@@ -61,7 +61,7 @@ def test_base64_decodes_to_the_same_floats() -> None:
 
 
 def test_embed_batches_in_order_with_bounded_concurrency(
-    recorder: Callable[[Handler], Recorder],
+    recorder: Callable[[Handler], FakeAPI],
 ) -> None:
     tracker = Tracker(delay=0.01)
     server = recorder(tracker)
@@ -73,7 +73,7 @@ def test_embed_batches_in_order_with_bounded_concurrency(
     assert all(json.loads(r.content)["encoding_format"] == "base64" for r in server.requests)
 
 
-async def test_async_embed_bounded_and_ordered(recorder: Callable[[Handler], Recorder]) -> None:
+async def test_async_embed_bounded_and_ordered(recorder: Callable[[Handler], FakeAPI]) -> None:
     peak = {"now": 0, "max": 0}
     inner = Tracker()
 
@@ -96,7 +96,7 @@ async def test_async_embed_bounded_and_ordered(recorder: Callable[[Handler], Rec
     assert 1 < peak["max"] <= 4
 
 
-def test_float_replies_and_empty_input(recorder: Callable[[Handler], Recorder]) -> None:
+def test_float_replies_and_empty_input(recorder: Callable[[Handler], FakeAPI]) -> None:
     server = recorder(Tracker())
     client = server.sync_client()
     reply = client.create_embeddings(model="e", input=["ab", "c"], encoding_format="float")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from mock_api import Handler, Recorder, endpoint_reply
+from fakes import FakeAPI, Handler, endpoint_reply
 
 from nebius_inference import AsyncNebiusClient, NebiusClient
 
@@ -71,7 +71,7 @@ def _shape(request: httpx.Request) -> tuple[str, str, str, bytes]:
     return request.method, str(request.url), content_type, content
 
 
-async def test_same_requests(recorder: Callable[[Handler], Recorder]) -> None:
+async def test_same_requests(recorder: Callable[[Handler], FakeAPI]) -> None:
     sync_server, async_server = recorder(endpoint_reply), recorder(endpoint_reply)
     sync_client = sync_server.sync_client()
     async with async_server.async_client() as async_client:

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from mock_api import Handler, Recorder, chat_reply
+from fakes import FakeAPI, Handler, chat_reply
 from pydantic import BaseModel
 
 import nebius_inference as ni
@@ -26,7 +26,7 @@ def _ok(request: httpx.Request) -> httpx.Response:
 
 
 @pytest.fixture
-def server(recorder: Callable[[Handler], Recorder]) -> Recorder:
+def server(recorder: Callable[[Handler], FakeAPI]) -> FakeAPI:
     return recorder(_ok)
 
 
@@ -37,7 +37,7 @@ def _fresh_warnings() -> Iterator[None]:
     _checks._warned.clear()
 
 
-def _refused(server: Recorder, match: str, **params: Any) -> ni.InvalidRequestError:
+def _refused(server: FakeAPI, match: str, **params: Any) -> ni.InvalidRequestError:
     client = server.sync_client()
     with pytest.raises(ni.InvalidRequestError, match=match) as info:
         client.create_chat_completion(**{"model": "m", "messages": MESSAGES, **params})
@@ -46,24 +46,24 @@ def _refused(server: Recorder, match: str, **params: Any) -> ni.InvalidRequestEr
 
 
 @pytest.mark.parametrize("value", [-1, 0, -0.5, math.nan, math.inf, "soon", True])
-def test_a_bad_per_call_timeout_names_timeout(server: Recorder, value: Any) -> None:
+def test_a_bad_per_call_timeout_names_timeout(server: FakeAPI, value: Any) -> None:
     _refused(server, "timeout must be a positive number of seconds", timeout=value)
 
 
-async def test_async_bad_timeout_is_refused_too(server: Recorder) -> None:
+async def test_async_bad_timeout_is_refused_too(server: FakeAPI) -> None:
     async with server.async_client() as client:
         with pytest.raises(ni.InvalidRequestError, match="timeout"):
             await client.list_models(timeout=-1)
     assert server.requests == []
 
 
-def test_a_good_per_call_timeout_still_applies(server: Recorder) -> None:
+def test_a_good_per_call_timeout_still_applies(server: FakeAPI) -> None:
     server.sync_client().create_chat_completion(model="m", messages=MESSAGES, timeout=7)
     assert server.requests[0].extensions["timeout"]["read"] == 7.0
 
 
 @pytest.mark.parametrize("content", [42, 3.5, {"text": "hi"}, True])
-def test_message_content_must_be_text_or_parts(server: Recorder, content: Any) -> None:
+def test_message_content_must_be_text_or_parts(server: FakeAPI, content: Any) -> None:
     error = _refused(
         server,
         r"messages\[1\]\.content is",
@@ -72,7 +72,7 @@ def test_message_content_must_be_text_or_parts(server: Recorder, content: Any) -
     assert "list of content parts" in str(error)
 
 
-def test_content_parts_and_assistant_without_content_pass(server: Recorder) -> None:
+def test_content_parts_and_assistant_without_content_pass(server: FakeAPI) -> None:
     parts = [{"type": "text", "text": "hi"}]
     messages = [
         {"role": "user", "content": parts},
@@ -98,7 +98,7 @@ BROKEN_SCHEMAS: list[tuple[Any, str]] = [
 
 @pytest.mark.parametrize(("schema", "match"), BROKEN_SCHEMAS)
 def test_a_broken_json_schema_in_response_format_is_refused(
-    server: Recorder, schema: Any, match: str
+    server: FakeAPI, schema: Any, match: str
 ) -> None:
     response_format = {"type": "json_schema", "json_schema": {"name": "x", "schema": schema}}
     error = _refused(server, match, response_format=response_format)
@@ -106,19 +106,19 @@ def test_a_broken_json_schema_in_response_format_is_refused(
 
 
 @pytest.mark.parametrize(("schema", "match"), BROKEN_SCHEMAS)
-def test_a_broken_guided_json_is_refused(server: Recorder, schema: Any, match: str) -> None:
+def test_a_broken_guided_json_is_refused(server: FakeAPI, schema: Any, match: str) -> None:
     if isinstance(schema, str):
         match = "guided_json is a string that is not valid JSON"
     error = _refused(server, match, guided_json=schema)
     assert "guided_json" in str(error)
 
 
-def test_a_broken_tool_parameters_schema_is_refused(server: Recorder) -> None:
+def test_a_broken_tool_parameters_schema_is_refused(server: FakeAPI) -> None:
     tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "dict"}}}
     _refused(server, r"tools\[0\]\.function\.parameters\.type is 'dict'", tools=[tool])
 
 
-def test_json_schema_format_needs_its_object(server: Recorder) -> None:
+def test_json_schema_format_needs_its_object(server: FakeAPI) -> None:
     _refused(server, "response_format.json_schema must be an object",
              response_format={"type": "json_schema", "json_schema": "City"})  # fmt: skip
 
@@ -135,7 +135,7 @@ class Person(BaseModel):
     home: Address | None = None
 
 
-def test_real_schemas_pass_in_every_form(server: Recorder) -> None:
+def test_real_schemas_pass_in_every_form(server: FakeAPI) -> None:
     schema = Person.model_json_schema()  # $defs, $ref, anyOf, defaults
     client = server.sync_client()
     client.create_chat_completion(model="m", messages=MESSAGES, guided_json=schema)
@@ -174,13 +174,13 @@ def test_real_schemas_pass_in_every_form(server: Recorder) -> None:
     ],
 )  # fmt: skip
 def test_nan_and_infinity_are_refused_naming_the_field(
-    server: Recorder, params: dict[str, Any], field: str
+    server: FakeAPI, params: dict[str, Any], field: str
 ) -> None:
     error = _refused(server, field, **params)
     assert "finite" in str(error)
 
 
-def test_a_typo_of_a_known_field_warns_once_and_is_still_sent(server: Recorder) -> None:
+def test_a_typo_of_a_known_field_warns_once_and_is_still_sent(server: FakeAPI) -> None:
     client = server.sync_client()
     with pytest.warns(UserWarning, match="did you mean `temperature`") as caught:
         client.create_chat_completion(model="m", messages=MESSAGES, temprature=0.5)
@@ -195,7 +195,7 @@ def test_a_typo_of_a_known_field_warns_once_and_is_still_sent(server: Recorder) 
         client.create_chat_completion(model="m", messages=MESSAGES, guided_jsn={"type": "object"})
 
 
-def test_backend_fields_and_unrelated_names_pass_without_a_word(server: Recorder) -> None:
+def test_backend_fields_and_unrelated_names_pass_without_a_word(server: FakeAPI) -> None:
     fields = {"top_k": 5, "min_p": 0.1, "repetition_penalty": 1.1, "my_gateway_tag": "x", "k": 1}
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -203,7 +203,7 @@ def test_backend_fields_and_unrelated_names_pass_without_a_word(server: Recorder
     assert {k: server.body()[k] for k in fields} == fields
 
 
-def test_chat_nebius_invoke_warns_about_a_typo_and_sends_it(server: Recorder) -> None:
+def test_chat_nebius_invoke_warns_about_a_typo_and_sends_it(server: FakeAPI) -> None:
     pytest.importorskip("langchain_core", reason="the langchain extra is not installed")
     from langchain_nebius import ChatNebius
 
@@ -215,7 +215,7 @@ def test_chat_nebius_invoke_warns_about_a_typo_and_sends_it(server: Recorder) ->
     assert server.body()["temprature"] == 0.5
 
 
-def test_with_structured_output_and_a_broken_schema_fails_before_sending(server: Recorder) -> None:
+def test_with_structured_output_and_a_broken_schema_fails_before_sending(server: FakeAPI) -> None:
     pytest.importorskip("langchain_core", reason="the langchain extra is not installed")
     from langchain_core.exceptions import ModelInvalidRequestError
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mock_api import API_KEY, Handler, Recorder, endpoint_reply
+from fakes import API_KEY, FakeAPI, Handler, endpoint_reply
 
 from nebius_inference import InvalidRequestError
 from nebius_inference.types import ChatCompletionRequest
@@ -17,11 +17,11 @@ MESSAGES = [{"role": "user", "content": "Hi"}]
 
 
 @pytest.fixture
-def server(recorder: Callable[[Handler], Recorder]) -> Recorder:
+def server(recorder: Callable[[Handler], FakeAPI]) -> FakeAPI:
     return recorder(endpoint_reply)
 
 
-def test_chat_body_headers_and_passthrough_fields(server: Recorder) -> None:
+def test_chat_body_headers_and_passthrough_fields(server: FakeAPI) -> None:
     client = server.sync_client(default_headers={"X-Trace": "1"})
     client.create_chat_completion(
         model="m",
@@ -55,7 +55,7 @@ def test_chat_body_headers_and_passthrough_fields(server: Recorder) -> None:
     }
 
 
-def test_request_model_mapping_and_extras_merge(server: Recorder) -> None:
+def test_request_model_mapping_and_extras_merge(server: FakeAPI) -> None:
     client = server.sync_client()
     request = ChatCompletionRequest(model="m", messages=MESSAGES, top_k=3)
     client.create_chat_completion(
@@ -78,7 +78,7 @@ def test_request_model_mapping_and_extras_merge(server: Recorder) -> None:
     assert server.body() == {"model": "m", "messages": MESSAGES, "n": 2}
 
 
-def test_stream_sets_stream_and_usage_by_default(server: Recorder) -> None:
+def test_stream_sets_stream_and_usage_by_default(server: FakeAPI) -> None:
     client = server.sync_client()
     with client.stream_chat_completion(model="m", messages=MESSAGES) as stream:
         assert list(stream) == []
@@ -93,7 +93,7 @@ def test_stream_sets_stream_and_usage_by_default(server: Recorder) -> None:
     assert server.body()["stream_options"] == {"include_usage": False}
 
 
-def test_stream_keyword_is_rejected(server: Recorder) -> None:
+def test_stream_keyword_is_rejected(server: FakeAPI) -> None:
     client = server.sync_client()
     with pytest.raises(InvalidRequestError, match="stream_"):
         client.create_chat_completion(model="m", messages=MESSAGES, stream=True)
@@ -112,7 +112,7 @@ def test_stream_keyword_is_rejected(server: Recorder) -> None:
     ],
 )
 def test_bad_chat_input_fails_before_sending(
-    server: Recorder, kwargs: dict[str, Any], fragment: str
+    server: FakeAPI, kwargs: dict[str, Any], fragment: str
 ) -> None:
     client = server.sync_client()
     with pytest.raises(InvalidRequestError, match=fragment):
@@ -120,7 +120,7 @@ def test_bad_chat_input_fails_before_sending(
     assert server.requests == []
 
 
-def test_completion_body(server: Recorder) -> None:
+def test_completion_body(server: FakeAPI) -> None:
     client = server.sync_client()
     client.create_completion(model="m", prompt="Say", max_tokens=7, logprobs=2, echo=True, top_k=5)
     assert server.requests[-1].url.path == "/v1/completions"
@@ -137,7 +137,7 @@ def test_completion_body(server: Recorder) -> None:
     assert server.body()["stream"] is True
 
 
-def test_embeddings_ask_for_base64_unless_told(server: Recorder) -> None:
+def test_embeddings_ask_for_base64_unless_told(server: FakeAPI) -> None:
     client = server.sync_client()
     client.create_embeddings(model="e", input=["a"], dimensions=256)
     assert server.body() == {
@@ -150,7 +150,7 @@ def test_embeddings_ask_for_base64_unless_told(server: Recorder) -> None:
     assert server.body()["encoding_format"] == "float"
 
 
-def test_images_body_and_limits(server: Recorder) -> None:
+def test_images_body_and_limits(server: FakeAPI) -> None:
     client = server.sync_client()
     client.generate_images(
         model="flux",
@@ -180,7 +180,7 @@ def test_images_body_and_limits(server: Recorder) -> None:
     assert len(server.requests) == 1
 
 
-def test_models_plain_and_verbose(server: Recorder) -> None:
+def test_models_plain_and_verbose(server: FakeAPI) -> None:
     client = server.sync_client()
     client.list_models()
     assert server.requests[-1].method == "GET"
@@ -190,7 +190,7 @@ def test_models_plain_and_verbose(server: Recorder) -> None:
     assert server.requests[-1].url.params["verbose"] == "true"
 
 
-def test_rerank_body(server: Recorder) -> None:
+def test_rerank_body(server: FakeAPI) -> None:
     client = server.sync_client()
     client.rerank(model="r", query="q", documents=["a", "b"], top_n=1)
     assert server.requests[-1].url.path == "/v1/rerank"
@@ -199,7 +199,7 @@ def test_rerank_body(server: Recorder) -> None:
         client.rerank(model="r", query="q", documents=[])
 
 
-def test_files_endpoints(server: Recorder, tmp_path: Path) -> None:
+def test_files_endpoints(server: FakeAPI, tmp_path: Path) -> None:
     client = server.sync_client()
     path = tmp_path / "input.jsonl"
     path.write_bytes(b'{"custom_id": "1"}\n')
@@ -228,7 +228,7 @@ def test_files_endpoints(server: Recorder, tmp_path: Path) -> None:
         client.get_file("../batches")
 
 
-def test_batches_endpoints(server: Recorder) -> None:
+def test_batches_endpoints(server: FakeAPI) -> None:
     client = server.sync_client()
     client.create_batch("file-1", metadata={"job": "a"}, override_settings={"max_tokens": 10})
     assert server.requests[-1].url.path == "/v1/batches"
@@ -252,14 +252,14 @@ def test_batches_endpoints(server: Recorder) -> None:
         client.create_batch("file-1", completion_window="48h")  # type: ignore[arg-type]
 
 
-def test_project_id_goes_on_every_request(server: Recorder) -> None:
+def test_project_id_goes_on_every_request(server: FakeAPI) -> None:
     client = server.sync_client(ai_project_id="project-7")
     client.list_models()
     client.create_chat_completion(model="m", messages=MESSAGES)
     assert all(r.url.params["ai_project_id"] == "project-7" for r in server.requests)
 
 
-def test_base_url_is_respected(server: Recorder) -> None:
+def test_base_url_is_respected(server: FakeAPI) -> None:
     client = server.sync_client(base_url="https://api.tokenfactory.us-central1.nebius.com/v1/")
     client.list_models()
     assert (

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from mock_api import Handler, Recorder, chat_reply
+from fakes import FakeAPI, Handler, chat_reply
 
 import nebius_inference as ni
 from nebius_inference.types import Batch, BatchOutputLine, ModelList
@@ -24,14 +24,16 @@ def _fixed(status: int, body: Any = None, **kwargs: Any) -> Handler:
     return handler
 
 
-def test_live_api_extra_fields_are_kept(recorder: Callable[[Handler], Recorder]) -> None:
+def test_live_api_extra_fields_are_kept(recorder: Callable[[Handler], FakeAPI]) -> None:
     reply = chat_reply(
         content=None,
-        id="9f0c1d2e3a4b5c6d7e8f90a1b2c3d4e5",
-        moderation=None,
-        metadata={"weight_version": "v3"},
-        kv_transfer_params=None,
-        prompt_logprobs=None,
+        top_level={
+            "id": "9f0c1d2e3a4b5c6d7e8f90a1b2c3d4e5",
+            "moderation": None,
+            "metadata": {"weight_version": "v3"},
+            "kv_transfer_params": None,
+            "prompt_logprobs": None,
+        },
     )
     choice = reply["choices"][0]
     choice["message"].update(reasoning="thinking...", refusal=None, annotations=None, audio=None)
@@ -52,7 +54,7 @@ def test_live_api_extra_fields_are_kept(recorder: Callable[[Handler], Recorder])
     assert result.usage is not None and result.usage.reasoning == 12
 
 
-def test_reasoning_content_and_usage_details(recorder: Callable[[Handler], Recorder]) -> None:
+def test_reasoning_content_and_usage_details(recorder: Callable[[Handler], FakeAPI]) -> None:
     reply = chat_reply()
     reply["choices"][0]["message"]["reasoning_content"] = "r1"
     reply["usage"]["completion_tokens_details"] = {"reasoning_tokens": 4}
@@ -160,7 +162,7 @@ def test_batch_output_lines_in_both_shapes() -> None:
     ],
 )
 def test_error_bodies_map_to_classes(
-    recorder: Callable[[Handler], Recorder],
+    recorder: Callable[[Handler], FakeAPI],
     status: int,
     body: Any,
     cls: type[ni.APIStatusError],
@@ -175,7 +177,7 @@ def test_error_bodies_map_to_classes(
     assert info.value.body == body or isinstance(body, str)
 
 
-def test_malformed_body_is_a_validation_error(recorder: Callable[[Handler], Recorder]) -> None:
+def test_malformed_body_is_a_validation_error(recorder: Callable[[Handler], FakeAPI]) -> None:
     server = recorder(_fixed(200, b"{not json", headers={"content-type": "application/json"}))
     with pytest.raises(ni.APIResponseValidationError, match="ChatCompletion"):
         server.sync_client().create_chat_completion(model="m", messages=MESSAGES)

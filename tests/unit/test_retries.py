@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from mock_api import Handler, Recorder, chat_reply, chunk, sse
+from fakes import FakeAPI, Handler, chat_reply, chunk, sse
 
 import nebius_inference as ni
 from nebius_inference import RetryPolicy, _retry
@@ -28,7 +28,7 @@ def _failing(times: int, status: int = 429, headers: dict[str, str] | None = Non
     return handler
 
 
-def test_retry_after_is_honoured_and_counted(recorder: Callable[[Handler], Recorder]) -> None:
+def test_retry_after_is_honoured_and_counted(recorder: Callable[[Handler], FakeAPI]) -> None:
     server = recorder(_failing(2, headers={"Retry-After": "3"}))
     result = server.sync_client(max_retries=2).create_chat_completion(model="m", messages=MESSAGES)
     assert result.choices[0].message.content == "Hello!"
@@ -36,7 +36,7 @@ def test_retry_after_is_honoured_and_counted(recorder: Callable[[Handler], Recor
     assert _retry.recorded_sleeps() == [3.0, 3.0]
 
 
-def test_gives_up_after_max_retries(recorder: Callable[[Handler], Recorder]) -> None:
+def test_gives_up_after_max_retries(recorder: Callable[[Handler], FakeAPI]) -> None:
     server = recorder(_failing(10, status=503))
     with pytest.raises(ni.InternalServerError):
         server.sync_client(max_retries=3).create_chat_completion(model="m", messages=MESSAGES)
@@ -47,16 +47,14 @@ def test_gives_up_after_max_retries(recorder: Callable[[Handler], Recorder]) -> 
 
 
 @pytest.mark.parametrize("status", [408, 409, 429, 500, 502, 503, 504])
-def test_retryable_statuses(recorder: Callable[[Handler], Recorder], status: int) -> None:
+def test_retryable_statuses(recorder: Callable[[Handler], FakeAPI], status: int) -> None:
     server = recorder(_failing(1, status=status))
     server.sync_client().create_chat_completion(model="m", messages=MESSAGES)
     assert len(server.requests) == 2
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 413, 422])
-def test_client_errors_are_not_retried(
-    recorder: Callable[[Handler], Recorder], status: int
-) -> None:
+def test_client_errors_are_not_retried(recorder: Callable[[Handler], FakeAPI], status: int) -> None:
     server = recorder(_failing(5, status=status))
     with pytest.raises(ni.APIStatusError):
         server.sync_client(max_retries=5).create_chat_completion(model="m", messages=MESSAGES)
@@ -67,7 +65,7 @@ def test_client_errors_are_not_retried(
 
 
 def test_connection_errors_and_timeouts_are_retried(
-    recorder: Callable[[Handler], Recorder],
+    recorder: Callable[[Handler], FakeAPI],
 ) -> None:
     state = {"n": 0}
 
@@ -97,7 +95,7 @@ def test_connection_errors_and_timeouts_are_retried(
 
 
 def test_stream_is_retried_before_it_starts_but_not_after(
-    recorder: Callable[[Handler], Recorder],
+    recorder: Callable[[Handler], FakeAPI],
 ) -> None:
     state = {"n": 0}
 
@@ -125,7 +123,7 @@ def test_stream_is_retried_before_it_starts_but_not_after(
     assert state["n"] == 2  # one 429 retried before the stream began; no retry once it had
 
 
-def test_x_should_retry_header_wins(recorder: Callable[[Handler], Recorder]) -> None:
+def test_x_should_retry_header_wins(recorder: Callable[[Handler], FakeAPI]) -> None:
     server = recorder(_failing(1, status=400, headers={"x-should-retry": "true"}))
     server.sync_client().create_chat_completion(model="m", messages=MESSAGES)
     assert len(server.requests) == 2
@@ -151,7 +149,7 @@ def test_policy_delays() -> None:
     assert not RetryPolicy(max_retries=0).should_retry_exception(0)
 
 
-async def test_async_retries_match_sync(recorder: Callable[[Handler], Recorder]) -> None:
+async def test_async_retries_match_sync(recorder: Callable[[Handler], FakeAPI]) -> None:
     server = recorder(_failing(2, headers={"Retry-After": "1"}))
     async with server.async_client() as client:
         await client.create_chat_completion(model="m", messages=MESSAGES)

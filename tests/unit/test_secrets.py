@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from mock_api import API_KEY, Handler, Recorder
+from fakes import API_KEY, FakeAPI, Handler
 
 import nebius_inference as ni
 from nebius_inference._config import Secret, resolve_options
@@ -19,7 +19,7 @@ def _auth_error(request: httpx.Request) -> httpx.Response:
     return httpx.Response(401, json={"detail": "Invalid API key"})
 
 
-def test_client_repr_and_options_hide_the_key(recorder: Callable[[Handler], Recorder]) -> None:
+def test_client_repr_and_options_hide_the_key(recorder: Callable[[Handler], FakeAPI]) -> None:
     client = recorder(_auth_error).sync_client()
     for text in (
         repr(client),
@@ -30,7 +30,7 @@ def test_client_repr_and_options_hide_the_key(recorder: Callable[[Handler], Reco
         assert API_KEY not in text
 
 
-def test_errors_and_tracebacks_hide_the_key(recorder: Callable[[Handler], Recorder]) -> None:
+def test_errors_and_tracebacks_hide_the_key(recorder: Callable[[Handler], FakeAPI]) -> None:
     client = recorder(_auth_error).sync_client()
     with pytest.raises(ni.AuthenticationError) as info:
         client.list_models()
@@ -43,7 +43,7 @@ def test_errors_and_tracebacks_hide_the_key(recorder: Callable[[Handler], Record
 
 
 def test_debug_logs_redact_authorization(
-    recorder: Callable[[Handler], Recorder], caplog: pytest.LogCaptureFixture
+    recorder: Callable[[Handler], FakeAPI], caplog: pytest.LogCaptureFixture
 ) -> None:
     client = recorder(_auth_error).sync_client()
     with caplog.at_level(logging.DEBUG, logger="nebius_inference"), pytest.raises(ni.APIError):
@@ -53,7 +53,7 @@ def test_debug_logs_redact_authorization(
     assert API_KEY not in text
 
 
-def test_clients_and_secrets_refuse_to_pickle(recorder: Callable[[Handler], Recorder]) -> None:
+def test_clients_and_secrets_refuse_to_pickle(recorder: Callable[[Handler], FakeAPI]) -> None:
     client = recorder(_auth_error).sync_client()
     for thing in (client, Secret(API_KEY), resolve_options(api_key=API_KEY)):
         with pytest.raises(TypeError, match="pickle"):

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx
 import pytest
-from mock_api import Handler, Recorder, chunk, sse
+from fakes import FakeAPI, Handler, chunk, sse
 
 import nebius_inference as ni
 
@@ -48,7 +48,7 @@ def _serve(body: TrackedBody) -> Handler:
     return handler
 
 
-def test_full_stream_with_usage_chunk(recorder: Callable[[Handler], Recorder]) -> None:
+def test_full_stream_with_usage_chunk(recorder: Callable[[Handler], FakeAPI]) -> None:
     usage = json.dumps(
         {
             "id": "c",
@@ -67,7 +67,7 @@ def test_full_stream_with_usage_chunk(recorder: Callable[[Handler], Recorder]) -
     assert body.closed
 
 
-def test_cut_stream_raises(recorder: Callable[[Handler], Recorder]) -> None:
+def test_cut_stream_raises(recorder: Callable[[Handler], FakeAPI]) -> None:
     body = TrackedBody([sse(chunk("partial"), done=False)])
     client = recorder(_serve(body)).sync_client()
     seen = []
@@ -77,7 +77,7 @@ def test_cut_stream_raises(recorder: Callable[[Handler], Recorder]) -> None:
     assert len(seen) == 1 and body.closed
 
 
-def test_in_band_error_raises(recorder: Callable[[Handler], Recorder]) -> None:
+def test_in_band_error_raises(recorder: Callable[[Handler], FakeAPI]) -> None:
     error = json.dumps({"error": {"message": "model crashed", "code": 500}})
     body = TrackedBody([sse(chunk("a"), error)])
     client = recorder(_serve(body)).sync_client()
@@ -90,7 +90,7 @@ def test_in_band_error_raises(recorder: Callable[[Handler], Recorder]) -> None:
 
 
 def test_content_that_mentions_error_is_not_an_error(
-    recorder: Callable[[Handler], Recorder],
+    recorder: Callable[[Handler], FakeAPI],
 ) -> None:
     tricky = json.dumps({"id": "c", "choices": [{"index": 0, "delta": {"content": '"error"'}}]})
     body = TrackedBody([sse(tricky)])
@@ -99,7 +99,7 @@ def test_content_that_mentions_error_is_not_an_error(
     assert event.choices[0].delta.content == '"error"'
 
 
-def test_early_exit_closes_the_connection(recorder: Callable[[Handler], Recorder]) -> None:
+def test_early_exit_closes_the_connection(recorder: Callable[[Handler], FakeAPI]) -> None:
     body = TrackedBody([sse(*(chunk(str(i)) for i in range(100)))])
     client = recorder(_serve(body)).sync_client()
     with client.stream_chat_completion(model="m", messages=MESSAGES) as stream:
@@ -108,21 +108,21 @@ def test_early_exit_closes_the_connection(recorder: Callable[[Handler], Recorder
     assert body.closed and not stream.completed
 
 
-def test_silence_becomes_idle_timeout(recorder: Callable[[Handler], Recorder]) -> None:
+def test_silence_becomes_idle_timeout(recorder: Callable[[Handler], FakeAPI]) -> None:
     body = TrackedBody([sse(chunk("a"), done=False)], error=httpx.ReadTimeout("silent"))
     client = recorder(_serve(body)).sync_client(stream_idle_timeout=0.5)
     with pytest.raises(ni.StreamIdleTimeoutError, match="stream_idle_timeout"):
         list(client.stream_chat_completion(model="m", messages=MESSAGES))
 
 
-def test_stream_read_timeout_is_the_idle_timeout(recorder: Callable[[Handler], Recorder]) -> None:
+def test_stream_read_timeout_is_the_idle_timeout(recorder: Callable[[Handler], FakeAPI]) -> None:
     server = recorder(_serve(TrackedBody([sse()])))
     client = server.sync_client(timeout=30, stream_idle_timeout=2.5)
     list(client.stream_chat_completion(model="m", messages=MESSAGES))
     assert server.requests[-1].extensions["timeout"]["read"] == 2.5
 
 
-def test_malformed_event_raises(recorder: Callable[[Handler], Recorder]) -> None:
+def test_malformed_event_raises(recorder: Callable[[Handler], FakeAPI]) -> None:
     body = TrackedBody([b"data: {oops\n\n"])
     client = recorder(_serve(body)).sync_client()
     with pytest.raises(ni.APIResponseValidationError, match="ChatCompletionChunk"):
@@ -130,7 +130,7 @@ def test_malformed_event_raises(recorder: Callable[[Handler], Recorder]) -> None
 
 
 async def test_async_stream_cut_in_band_and_early_exit(
-    recorder: Callable[[Handler], Recorder],
+    recorder: Callable[[Handler], FakeAPI],
 ) -> None:
     body = TrackedBody([sse(chunk("x"), done=False)], error=httpx.RemoteProtocolError("gone"))
     async with recorder(_serve(body)).async_client() as client:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 import pytest
-from mock_api import Handler, Recorder, endpoint_reply
+from fakes import FakeAPI, Handler, endpoint_reply
 from pydantic import BaseModel
 
 from nebius_inference.types import (
@@ -44,7 +44,7 @@ def test_typed_dict_keys_are_the_model_fields(params: type[Any], model: type[Bas
 
 
 def test_unknown_keywords_still_pass_through_at_run_time(
-    recorder: Callable[[Handler], Recorder],
+    recorder: Callable[[Handler], FakeAPI],
 ) -> None:
     server = recorder(endpoint_reply)
     client = server.sync_client()

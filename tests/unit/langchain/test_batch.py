@@ -1,6 +1,6 @@
 """The pure pieces of ``langchain_nebius.batch``: request bodies as ``invoke`` sends them,
-replies as ``invoke`` returns them, failures in their slots. No sockets: ``invoke`` runs
-against the scripted fake API (``httpx.MockTransport``) to give the reference."""
+replies as ``invoke`` returns them, failures in their slots. ``invoke`` runs against the
+scripted fake API (``tests/fakes``, on both send routes) to give the reference."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Unit tests (no sockets) for the error twins, the schema checker, ``NebiusLLM``,
-``NebiusEmbeddings``, ``NebiusRerank`` and ``NebiusImageGenerationTool``."""
+"""Unit tests (the scripted fake, on both send routes) for the error twins, the schema checker,
+``NebiusLLM``, ``NebiusEmbeddings``, ``NebiusRerank`` and ``NebiusImageGenerationTool``."""
 
 from __future__ import annotations
 

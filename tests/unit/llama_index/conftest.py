@@ -1,33 +1,25 @@
-"""Fixtures for the LlamaIndex unit tests: a scripted fake API over MockTransport."""
+"""Fixtures for the LlamaIndex unit tests: the scripted fake API (``tests/fakes``) on both send
+routes (MockTransport in a user-supplied client, and the default route to 127.0.0.1). The fake
+is strict: a request nothing was scripted for fails the test."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from unit.llama_index.li_fakes import FakeNebius
+from fakes import BASE_URL, FakeAPI, Route, open_fake
 
 from llama_index_nebius import NebiusLLM
 
-ENV_NAMES = (
-    "NEBIUS_API_KEY",
-    "NEBIUS_BASE_URL",
-    "NEBIUS_API_BASE",
-    "NEBIUS_AI_PROJECT_ID",
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "OPENAI_API_BASE",
-)
+
+@pytest.fixture
+def fake(route: Route) -> Iterator[FakeAPI]:
+    yield from open_fake(route, strict=True, base_url=BASE_URL)
 
 
 @pytest.fixture
-def fake() -> FakeNebius:
-    return FakeNebius()
-
-
-@pytest.fixture
-def make_llm(fake: FakeNebius) -> Callable[..., NebiusLLM]:
+def make_llm(fake: FakeAPI) -> Callable[..., NebiusLLM]:
     def make(**kwargs: Any) -> NebiusLLM:
         client_kwargs = {k: kwargs.pop(k) for k in ("max_retries",) if k in kwargs}
         return NebiusLLM(**fake.clients(**client_kwargs), **kwargs)

@@ -1,6 +1,6 @@
 """The pure pieces of ``llama_index_nebius.batch``: request bodies as ``chat`` /
-``chat_with_tools`` send them, responses as they return them, failures in their slots. No
-sockets: the reference calls run against the scripted fake API (``httpx.MockTransport``)."""
+``chat_with_tools`` send them, responses as they return them, failures in their slots. The
+reference calls run against the scripted fake API (``tests/fakes``, on both send routes)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes import API_KEY, FakeAPI, chat_reply, tool_call
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, ToolCallBlock
 from llama_index.core.tools import FunctionTool
-from unit.llama_index.li_fakes import API_KEY, FakeNebius, chat_json, tool_call
 
 import nebius_inference as ni
 from llama_index_nebius import NebiusEmbedding, NebiusLLM
@@ -52,12 +52,12 @@ def _dump(response: ChatResponse) -> dict[str, Any]:
     }
 
 
-def test_bodies_are_what_chat_sends(fake: FakeNebius, make_llm: MakeLLM) -> None:
+def test_bodies_are_what_chat_sends(fake: FakeAPI, make_llm: MakeLLM) -> None:
     llm = make_llm(temperature=0.3, additional_kwargs={"top_k": 4})
     spec = ChatRequests(llm, {"max_tokens": 7, "extra_body": {"guided_regex": "a+"}})
     bodies = spec.bodies(CHATS)
     for chat in CHATS:
-        fake.add(chat_json())
+        fake.queue(chat_reply())
         if isinstance(chat, str):
             llm.complete(chat, max_tokens=7, extra_body={"guided_regex": "a+"})
         else:
@@ -73,14 +73,14 @@ def test_bodies_are_what_chat_sends(fake: FakeNebius, make_llm: MakeLLM) -> None
     ids=["auto", "required", "named"],
 )
 def test_tool_bodies_are_what_chat_with_tools_sends(
-    fake: FakeNebius, make_llm: MakeLLM, tool_required: bool, llm_kwargs: dict[str, Any]
+    fake: FakeAPI, make_llm: MakeLLM, tool_required: bool, llm_kwargs: dict[str, Any]
 ) -> None:
     llm = make_llm()
     spec = ChatRequests(llm, llm_kwargs, tools=[ADD], tool_required=tool_required)
     [body] = spec.bodies([[ChatMessage(role="user", content="2+3?")]])
-    fake.add(chat_json())
+    fake.queue(chat_reply())
     llm.chat_with_tools([ADD], user_msg="2+3?", tool_required=tool_required, **llm_kwargs)
-    assert body == fake.body
+    assert body == fake.body()
     assert body["tools"][0]["function"]["name"] == "add"
 
 
@@ -92,12 +92,12 @@ def test_chats_must_be_message_lists_or_strings(make_llm: MakeLLM) -> None:
         spec.bodies([[{"role": "user", "content": "hi"}]])
 
 
-def test_responses_equal_what_chat_returns(fake: FakeNebius, make_llm: MakeLLM) -> None:
+def test_responses_equal_what_chat_returns(fake: FakeAPI, make_llm: MakeLLM) -> None:
     llm = make_llm(model="Qwen/Qwen3-235B-A22B-Thinking-2507")
-    reply = chat_json(
+    reply = chat_reply(
         "4", reasoning="2 plus 2", logprobs={"content": [{"token": "4", "logprob": 0}]}
     )
-    fake.add(reply)
+    fake.queue(reply)
     expected = llm.chat([ChatMessage(role="user", content="2+2?")])
     got = ChatRequests(llm).response(ChatCompletion.model_validate(reply))
     assert _dump(got) == _dump(expected)
@@ -105,12 +105,12 @@ def test_responses_equal_what_chat_returns(fake: FakeNebius, make_llm: MakeLLM) 
 
 
 def test_tool_responses_keep_one_call_unless_parallel_calls_are_allowed(
-    fake: FakeNebius, make_llm: MakeLLM
+    fake: FakeAPI, make_llm: MakeLLM
 ) -> None:
     llm = make_llm()
     calls = [tool_call("c1", "add", {"a": 1, "b": 2}), tool_call("c2", "add", {"a": 3, "b": 4})]
-    reply = chat_json(None, tool_calls=calls, finish_reason="tool_calls")
-    fake.add(reply, reply)
+    reply = chat_reply(None, tool_calls=calls, finish_reason="tool_calls")
+    fake.queue(reply, reply)
     single = llm.chat_with_tools([ADD], user_msg="x")
     both = llm.chat_with_tools([ADD], user_msg="x", allow_parallel_tool_calls=True)
     completion = ChatCompletion.model_validate(reply)
@@ -122,8 +122,8 @@ def test_tool_responses_keep_one_call_unless_parallel_calls_are_allowed(
 
 
 def test_failed_and_unreadable_items_become_errors_in_their_slots(make_llm: MakeLLM) -> None:
-    good = ChatCompletion.model_validate(chat_json("fine"))
-    empty = ChatCompletion.model_validate({**chat_json("x"), "choices": []})
+    good = ChatCompletion.model_validate(chat_reply("fine"))
+    empty = ChatCompletion.model_validate({**chat_reply("x"), "choices": []})
     items = [
         BatchItemResult(0, "job-0", response=good, status_code=200, batch_id="b1"),
         BatchItemResult(1, "job-1", error="too long", status_code=400, batch_id="b1"),
@@ -156,7 +156,7 @@ def test_batch_error_lists_failures_and_keeps_successes() -> None:
     )
 
 
-def test_embedding_bodies_use_the_document_prefix_and_fields(fake: FakeNebius) -> None:
+def test_embedding_bodies_use_the_document_prefix_and_fields(fake: FakeAPI) -> None:
     model = NebiusEmbedding(
         model_name="BAAI/bge-en-icl",
         dimensions=16,
@@ -193,7 +193,7 @@ def test_vectors_per_text_in_order_and_failures_per_text() -> None:
 
 
 def test_a_job_plans_without_sending_and_keeps_the_key_out(
-    fake: FakeNebius, make_llm: MakeLLM, tmp_path: Path
+    fake: FakeAPI, make_llm: MakeLLM, tmp_path: Path
 ) -> None:
     path = tmp_path / "job.json"
     llm = make_llm()

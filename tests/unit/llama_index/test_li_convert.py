@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
+from fakes import chunk, usage_chunk
 from llama_index.core.base.llms.types import (
     AudioBlock,
     ChatMessage,
@@ -20,7 +21,6 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 from pydantic import BaseModel
-from unit.llama_index.li_fakes import chunk, usage_chunk
 
 from llama_index_nebius._convert import (
     chat_response_from_completion,

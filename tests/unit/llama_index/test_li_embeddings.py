@@ -7,7 +7,7 @@ import json
 
 import httpx
 import pytest
-from unit.llama_index.li_fakes import API_KEY, FakeNebius, embeddings_json
+from fakes import API_KEY, FakeAPI, embeddings_reply
 
 from llama_index_nebius import NebiusEmbedding
 
@@ -16,20 +16,21 @@ def _echo(request: httpx.Request) -> httpx.Response:
     """One vector per input: [len(text), position in the batch]."""
     texts = json.loads(request.content)["input"]
     return httpx.Response(
-        200, json=embeddings_json([[float(len(t)), float(i)] for i, t in enumerate(texts)])
+        200, json=embeddings_reply([[float(len(t)), float(i)] for i, t in enumerate(texts)])
     )
 
 
 @pytest.fixture
-def echo() -> FakeNebius:
-    return FakeNebius(default=_echo)
+def echo(fake: FakeAPI) -> FakeAPI:
+    fake.default = _echo
+    return fake
 
 
-def test_defaults_and_body(echo: FakeNebius) -> None:
+def test_defaults_and_body(echo: FakeAPI) -> None:
     embed = NebiusEmbedding(**echo.clients())
     assert embed.model_name == "Qwen/Qwen3-Embedding-8B"
     assert embed.get_text_embedding("hello") == [5.0, 0.0]
-    body = echo.body
+    body = echo.body()
     assert body == {
         "model": "Qwen/Qwen3-Embedding-8B",
         "input": ["hello"],
@@ -38,7 +39,7 @@ def test_defaults_and_body(echo: FakeNebius) -> None:
     assert echo.requests[0].url.path.endswith("/embeddings")
 
 
-def test_batches_follow_embed_batch_size(echo: FakeNebius) -> None:
+def test_batches_follow_embed_batch_size(echo: FakeAPI) -> None:
     embed = NebiusEmbedding(embed_batch_size=10, **echo.clients())
     texts = [f"text number {i}" for i in range(25)]
     vectors = embed.get_text_embedding_batch(texts)
@@ -46,7 +47,7 @@ def test_batches_follow_embed_batch_size(echo: FakeNebius) -> None:
     assert [v[0] for v in vectors] == [float(len(t)) for t in texts]  # input order kept
 
 
-async def test_async_batches_keep_order(echo: FakeNebius) -> None:
+async def test_async_batches_keep_order(echo: FakeAPI) -> None:
     embed = NebiusEmbedding(embed_batch_size=4, **echo.clients())
     texts = [f"t{'x' * i}" for i in range(10)]
     vectors = await embed.aget_text_embedding_batch(texts)
@@ -89,7 +90,7 @@ async def test_async_concurrency_is_capped(max_concurrency: int, num_workers: in
     assert handler.peak == min(max_concurrency, num_workers or max_concurrency)
 
 
-def test_query_and_text_instructions(echo: FakeNebius) -> None:
+def test_query_and_text_instructions(echo: FakeAPI) -> None:
     embed = NebiusEmbedding(
         query_instruction="Query: ", text_instruction="Passage: ", **echo.clients()
     )
@@ -101,13 +102,13 @@ def test_query_and_text_instructions(echo: FakeNebius) -> None:
     ]
 
 
-async def test_async_query_embedding_uses_the_query_prefix(echo: FakeNebius) -> None:
+async def test_async_query_embedding_uses_the_query_prefix(echo: FakeAPI) -> None:
     embed = NebiusEmbedding(query_instruction="Q: ", **echo.clients())
     assert await embed.aget_query_embedding("abc") == [6.0, 0.0]
     assert await embed.aget_text_embedding("abc") == [3.0, 0.0]
 
 
-def test_dimensions_and_additional_kwargs_are_sent(echo: FakeNebius) -> None:
+def test_dimensions_and_additional_kwargs_are_sent(echo: FakeAPI) -> None:
     embed = NebiusEmbedding(
         model_name="BAAI/bge-en-icl",
         dimensions=256,
@@ -115,12 +116,12 @@ def test_dimensions_and_additional_kwargs_are_sent(echo: FakeNebius) -> None:
         **echo.clients(),
     )
     embed.get_query_embedding("x")
-    assert echo.body["dimensions"] == 256
-    assert echo.body["user"] == "u1"
-    assert echo.body["model"] == "BAAI/bge-en-icl"
+    assert echo.body()["dimensions"] == 256
+    assert echo.body()["user"] == "u1"
+    assert echo.body()["model"] == "BAAI/bge-en-icl"
 
 
-def test_model_alias(echo: FakeNebius) -> None:
+def test_model_alias(echo: FakeAPI) -> None:
     assert NebiusEmbedding(model="BAAI/bge-en-icl", **echo.clients()).model_name == (
         "BAAI/bge-en-icl"
     )

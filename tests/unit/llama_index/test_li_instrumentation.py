@@ -6,12 +6,12 @@ import json
 from collections.abc import Callable, Iterator
 
 import pytest
+from fakes import API_KEY, FakeAPI, chat_reply, chunk, stream_response, usage_chunk
 from li_events import EventRecorder, recording_events
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
 from llama_index.core.prompts import PromptTemplate
 from pydantic import BaseModel
-from unit.llama_index.li_fakes import API_KEY, FakeNebius, chat_json, chunk, sse, usage_chunk
 
 from llama_index_nebius import NebiusLLM
 
@@ -26,9 +26,9 @@ def recorder() -> Iterator[EventRecorder]:
 
 
 def test_chat_emits_start_and_end_events_without_secrets(
-    fake: FakeNebius, make_llm: MakeLLM, recorder: EventRecorder
+    fake: FakeAPI, make_llm: MakeLLM, recorder: EventRecorder
 ) -> None:
-    fake.add(chat_json("hello"))
+    fake.queue(chat_reply("hello"))
     make_llm().chat(HI)
     assert recorder.names() == ["LLMChatStartEvent", "LLMChatEndEvent"]
     start, end = recorder.events
@@ -39,9 +39,13 @@ def test_chat_emits_start_and_end_events_without_secrets(
 
 
 async def test_stream_emits_progress_events(
-    fake: FakeNebius, make_llm: MakeLLM, recorder: EventRecorder
+    fake: FakeAPI, make_llm: MakeLLM, recorder: EventRecorder
 ) -> None:
-    fake.add(sse([chunk(content="a"), chunk(content="b", finish_reason="stop"), usage_chunk()]))
+    fake.queue(
+        stream_response(
+            chunk(content="a"), chunk(content="b", finish_reason="stop"), usage_chunk(5, 4)
+        )
+    )
     gen = await make_llm().astream_chat(HI)
     _ = [r async for r in gen]
     names = recorder.names()
@@ -50,20 +54,20 @@ async def test_stream_emits_progress_events(
 
 
 def test_complete_emits_completion_events(
-    fake: FakeNebius, make_llm: MakeLLM, recorder: EventRecorder
+    fake: FakeAPI, make_llm: MakeLLM, recorder: EventRecorder
 ) -> None:
-    fake.add(chat_json("x"))
+    fake.queue(chat_reply("x"))
     make_llm().complete("hi")
     assert recorder.names() == ["LLMCompletionStartEvent", "LLMCompletionEndEvent"]
 
 
 def test_structured_predict_emits_its_events(
-    fake: FakeNebius, make_llm: MakeLLM, recorder: EventRecorder
+    fake: FakeAPI, make_llm: MakeLLM, recorder: EventRecorder
 ) -> None:
     class City(BaseModel):
         name: str
 
-    fake.add(chat_json('{"name": "Oslo"}'))
+    fake.queue(chat_reply('{"name": "Oslo"}'))
     make_llm().structured_predict(City, PromptTemplate("A city in {country}"), country="Norway")
     names = recorder.names()
     assert names[0] == "LLMStructuredPredictStartEvent"
@@ -71,12 +75,12 @@ def test_structured_predict_emits_its_events(
     assert "LLMChatStartEvent" in names
 
 
-def test_token_counting_uses_the_reported_usage(fake: FakeNebius) -> None:
+def test_token_counting_uses_the_reported_usage(fake: FakeAPI) -> None:
     counter = TokenCountingHandler()
     llm = NebiusLLM(callback_manager=CallbackManager([counter]), **fake.clients())
-    fake.add(chat_json("hello", usage=(11, 4)))
+    fake.queue(chat_reply("hello", usage=(11, 4)))
     llm.chat(HI)
-    fake.add(sse([chunk(content="yo", finish_reason="stop"), usage_chunk(20, 6)]))
+    fake.queue(stream_response(chunk(content="yo", finish_reason="stop"), usage_chunk(20, 6)))
     list(llm.stream_chat(HI))
     assert [e.prompt_token_count for e in counter.llm_token_counts] == [11, 20]
     assert [e.completion_token_count for e in counter.llm_token_counts] == [4, 6]

@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from fakes import FakeAPI, chat_reply
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW
-from unit.llama_index.li_fakes import FakeNebius, chat_json
 
 from llama_index_nebius import NebiusLLM
 from nebius_inference import ConfigurationError, InternalServerError
@@ -21,8 +21,11 @@ SECRET = "nb-very-secret-key-8c1f"
 HI = [ChatMessage(role="user", content="hi")]
 
 
-def _llm_over(fake: FakeNebius, **kwargs: object) -> NebiusLLM:
-    """An LLM that builds its own core clients (so its fields reach them) over the fake."""
+def _llm_over(fake: FakeAPI, **kwargs: object) -> NebiusLLM:
+    """An LLM that builds its own core clients (so its fields reach them) over the fake: with
+    no HTTP client on the default route, else with clients bound to it by MockTransport."""
+    if fake.server is not None:
+        return NebiusLLM(base_url=fake.base_url, **kwargs)  # type: ignore[arg-type]
     return NebiusLLM(
         http_client=httpx.Client(transport=httpx.MockTransport(fake)),
         async_http_client=httpx.AsyncClient(transport=httpx.MockTransport(fake)),
@@ -44,25 +47,27 @@ def test_openai_key_is_never_used(monkeypatch: pytest.MonkeyPatch) -> None:
         NebiusLLM()
 
 
-def test_key_from_env_and_default_base_url(
-    monkeypatch: pytest.MonkeyPatch, fake: FakeNebius
-) -> None:
+# MockTransport only: it asserts the URL the LLM builds, which only MockTransport can answer at.
+@pytest.mark.parametrize("route", ["http_client"])
+def test_key_from_env_and_default_base_url(monkeypatch: pytest.MonkeyPatch, fake: FakeAPI) -> None:
     monkeypatch.setenv("NEBIUS_API_KEY", "env-key")
     monkeypatch.setenv("OPENAI_BASE_URL", "https://api.openai.com/v1")
-    fake.add(chat_json())
+    fake.queue(chat_reply())
     _llm_over(fake).chat(HI)
     request = fake.requests[0]
     assert request.headers["authorization"] == "Bearer env-key"
     assert str(request.url) == "https://api.tokenfactory.nebius.com/v1/chat/completions"
 
 
-def test_argument_key_wins_over_env(monkeypatch: pytest.MonkeyPatch, fake: FakeNebius) -> None:
+def test_argument_key_wins_over_env(monkeypatch: pytest.MonkeyPatch, fake: FakeAPI) -> None:
     monkeypatch.setenv("NEBIUS_API_KEY", "env-key")
-    fake.add(chat_json())
+    fake.queue(chat_reply())
     _llm_over(fake, api_key="arg-key").chat(HI)
     assert fake.requests[0].headers["authorization"] == "Bearer arg-key"
 
 
+# MockTransport only: it asserts the URL the LLM builds, which only MockTransport can answer at.
+@pytest.mark.parametrize("route", ["http_client"])
 @pytest.mark.parametrize(
     ("env", "kwargs", "expected"),
     [
@@ -82,20 +87,22 @@ def test_argument_key_wins_over_env(monkeypatch: pytest.MonkeyPatch, fake: FakeN
 )
 def test_base_url_precedence(
     monkeypatch: pytest.MonkeyPatch,
-    fake: FakeNebius,
+    fake: FakeAPI,
     env: dict[str, str],
     kwargs: dict[str, str],
     expected: str,
 ) -> None:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    fake.add(chat_json())
+    fake.queue(chat_reply())
     _llm_over(fake, api_key=SECRET, **kwargs).chat(HI)
     assert str(fake.requests[0].url) == f"{expected}/chat/completions"
 
 
-def test_nebius_aliases_for_key_and_base(fake: FakeNebius) -> None:
-    fake.add(chat_json())
+# MockTransport only: it asserts the URL the LLM builds, which only MockTransport can answer at.
+@pytest.mark.parametrize("route", ["http_client"])
+def test_nebius_aliases_for_key_and_base(fake: FakeAPI) -> None:
+    fake.queue(chat_reply())
     llm = _llm_over(fake, nebius_api_key=SECRET, nebius_api_base="https://alias.test/v1")
     llm.chat(HI)
     assert fake.requests[0].headers["authorization"] == f"Bearer {SECRET}"
@@ -215,8 +222,8 @@ LISTING = {
 }
 
 
-def test_fetch_metadata_reads_the_verbose_listing(fake: FakeNebius) -> None:
-    fake.add(LISTING)
+def test_fetch_metadata_reads_the_verbose_listing(fake: FakeAPI) -> None:
+    fake.queue(LISTING)
     llm = NebiusLLM(model="vendor/new-model", fetch_metadata=True, **fake.clients())
     assert fake.requests[0].url.path.endswith("/models")
     assert fake.requests[0].url.params["verbose"] == "true"
@@ -224,8 +231,8 @@ def test_fetch_metadata_reads_the_verbose_listing(fake: FakeNebius) -> None:
     assert (meta.context_window, meta.is_function_calling_model) == (65_536, False)
 
 
-def test_from_model_listing_with_user_override(fake: FakeNebius) -> None:
-    fake.add(LISTING)
+def test_from_model_listing_with_user_override(fake: FakeAPI) -> None:
+    fake.queue(LISTING)
     llm = NebiusLLM.from_model_listing(
         "vendor/new-model", is_function_calling_model=True, **fake.clients()
     )
@@ -233,8 +240,8 @@ def test_from_model_listing_with_user_override(fake: FakeNebius) -> None:
     assert llm.metadata.context_window == 65_536
 
 
-async def test_arefresh_metadata(fake: FakeNebius) -> None:
-    fake.add(LISTING)
+async def test_arefresh_metadata(fake: FakeAPI) -> None:
+    fake.queue(LISTING)
     llm = NebiusLLM(**fake.clients())
     facts = await llm.arefresh_metadata()
     assert facts is not None and facts.context_length == 128_000
@@ -242,9 +249,9 @@ async def test_arefresh_metadata(fake: FakeNebius) -> None:
 
 
 def test_unlisted_model_keeps_the_table_and_logs(
-    fake: FakeNebius, caplog: pytest.LogCaptureFixture
+    fake: FakeAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
-    fake.add({"object": "list", "data": []})
+    fake.queue({"object": "list", "data": []})
     llm = NebiusLLM(model="openai/gpt-oss-120b", fetch_metadata=True, **fake.clients())
     assert llm.metadata.context_window == 131_072
     assert "not in the model listing" in caplog.text
@@ -257,22 +264,22 @@ def _server_error() -> httpx.Response:
     return httpx.Response(500, json={"detail": "boom"})
 
 
-def test_retries_happen_once_in_the_core(fake: FakeNebius) -> None:
-    fake.add(_server_error(), _server_error(), chat_json("finally"))
+def test_retries_happen_once_in_the_core(fake: FakeAPI) -> None:
+    fake.queue(_server_error(), _server_error(), chat_reply("finally"))
     llm = _llm_over(fake, api_key=SECRET, max_retries=2)
     assert llm.chat(HI).message.content == "finally"
     assert len(fake.requests) == 3
 
 
-def test_max_retries_zero_sends_once(fake: FakeNebius) -> None:
-    fake.add(_server_error(), chat_json())
+def test_max_retries_zero_sends_once(fake: FakeAPI) -> None:
+    fake.queue(_server_error(), chat_reply())
     llm = _llm_over(fake, api_key=SECRET, max_retries=0)
     with pytest.raises(InternalServerError):
         llm.chat(HI)
     assert len(fake.requests) == 1
 
 
-async def test_async_and_stream_retries_use_the_same_count(fake: FakeNebius) -> None:
+async def test_async_and_stream_retries_use_the_same_count(fake: FakeAPI) -> None:
     fake.default = lambda request: _server_error()
     llm = _llm_over(fake, api_key=SECRET, max_retries=1)
     with pytest.raises(InternalServerError):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from fakes import FakeAPI, chat_reply, chunk, stream_response, tool_call, usage_chunk
 from llama_index.core.agent.workflow import FunctionAgent
 from llama_index.core.base.llms.types import ChatMessage, ToolCallBlock
 from llama_index.core.tools import FunctionTool
-from unit.llama_index.li_fakes import FakeNebius, chat_json, chunk, sse, tool_call, usage_chunk
 
 from llama_index_nebius import NebiusLLM
 
@@ -29,13 +29,11 @@ ADD = FunctionTool.from_defaults(fn=add)
 MUL = FunctionTool.from_defaults(fn=multiply)
 
 
-def test_chat_with_tools_sends_tool_specs_and_auto_choice(
-    fake: FakeNebius, make_llm: MakeLLM
-) -> None:
-    fake.add(chat_json(None, tool_calls=[tool_call("c1", "add", {"a": 2, "b": 3})]))
+def test_chat_with_tools_sends_tool_specs_and_auto_choice(fake: FakeAPI, make_llm: MakeLLM) -> None:
+    fake.queue(chat_reply(None, tool_calls=[tool_call("c1", "add", {"a": 2, "b": 3})]))
     history = [ChatMessage(role="system", content="Use tools.")]
     response = make_llm().chat_with_tools([ADD, MUL], user_msg="2+3?", chat_history=history)
-    body = fake.body
+    body = fake.body()
     assert [t["function"]["name"] for t in body["tools"]] == ["add", "multiply"]
     assert body["tools"][0]["type"] == "function"
     assert body["tools"][0]["function"]["parameters"]["required"] == ["a", "b"]
@@ -55,28 +53,28 @@ def test_chat_with_tools_sends_tool_specs_and_auto_choice(
         ({"tool_choice": "none"}, "none"),
     ],
 )
-def test_tool_choice(fake: FakeNebius, make_llm: MakeLLM, kwargs: dict, expected: object) -> None:
-    fake.add(chat_json("ok"))
+def test_tool_choice(fake: FakeAPI, make_llm: MakeLLM, kwargs: dict, expected: object) -> None:
+    fake.queue(chat_reply("ok"))
     make_llm().chat_with_tools([ADD, MUL], user_msg="x", **kwargs)
-    assert fake.body["tool_choice"] == expected
+    assert fake.body()["tool_choice"] == expected
 
 
-def test_no_tools_means_no_tool_fields(fake: FakeNebius, make_llm: MakeLLM) -> None:
-    fake.add(chat_json("ok"))
+def test_no_tools_means_no_tool_fields(fake: FakeAPI, make_llm: MakeLLM) -> None:
+    fake.queue(chat_reply("ok"))
     make_llm().chat_with_tools([], user_msg="x")
-    assert "tools" not in fake.body and "tool_choice" not in fake.body
+    assert "tools" not in fake.body() and "tool_choice" not in fake.body()
 
 
-def test_get_tool_calls_from_response(fake: FakeNebius, make_llm: MakeLLM) -> None:
-    fake.add(
-        chat_json(
+def test_get_tool_calls_from_response(fake: FakeAPI, make_llm: MakeLLM) -> None:
+    fake.queue(
+        chat_reply(
             None,
             tool_calls=[
                 tool_call("c1", "add", {"a": 1, "b": 2}),
                 tool_call("c2", "multiply", {"a": 3, "b": 4}),
             ],
         ),
-        chat_json("no tools here"),
+        chat_reply("no tools here"),
     )
     llm = make_llm()
     response = llm.chat_with_tools([ADD, MUL], user_msg="x", allow_parallel_tool_calls=True)
@@ -91,9 +89,9 @@ def test_get_tool_calls_from_response(fake: FakeNebius, make_llm: MakeLLM) -> No
         llm.get_tool_calls_from_response(plain)
 
 
-def test_single_tool_call_unless_parallel_allowed(fake: FakeNebius, make_llm: MakeLLM) -> None:
+def test_single_tool_call_unless_parallel_allowed(fake: FakeAPI, make_llm: MakeLLM) -> None:
     two = [tool_call("c1", "add", {"a": 1, "b": 2}), tool_call("c2", "add", {"a": 5, "b": 5})]
-    fake.add(chat_json(None, tool_calls=two))
+    fake.queue(chat_reply(None, tool_calls=two))
     llm = make_llm()
     response = llm.chat_with_tools([ADD], user_msg="x")
     calls = llm.get_tool_calls_from_response(response)
@@ -101,22 +99,22 @@ def test_single_tool_call_unless_parallel_allowed(fake: FakeNebius, make_llm: Ma
     assert len(response.message.additional_kwargs["tool_calls"]) == 1
 
 
-def test_predict_and_call_runs_the_tool(fake: FakeNebius, make_llm: MakeLLM) -> None:
-    fake.add(chat_json(None, tool_calls=[tool_call("c1", "multiply", {"a": 6, "b": 7})]))
+def test_predict_and_call_runs_the_tool(fake: FakeAPI, make_llm: MakeLLM) -> None:
+    fake.queue(chat_reply(None, tool_calls=[tool_call("c1", "multiply", {"a": 6, "b": 7})]))
     result = make_llm().predict_and_call([ADD, MUL], user_msg="6*7?")
     assert result.response == "42"
     assert result.sources[0].tool_name == "multiply"
 
 
-async def test_apredict_and_call(fake: FakeNebius, make_llm: MakeLLM) -> None:
-    fake.add(chat_json(None, tool_calls=[tool_call("c1", "add", {"a": 6, "b": 7})]))
+async def test_apredict_and_call(fake: FakeAPI, make_llm: MakeLLM) -> None:
+    fake.queue(chat_reply(None, tool_calls=[tool_call("c1", "add", {"a": 6, "b": 7})]))
     result = await make_llm().apredict_and_call([ADD, MUL], user_msg="6+7?")
     assert result.response == "13"
 
 
-def test_tool_history_is_sent_back_in_nebius_shape(fake: FakeNebius, make_llm: MakeLLM) -> None:
-    fake.add(chat_json(None, tool_calls=[tool_call("c1", "add", {"a": 1, "b": 2})]))
-    fake.add(chat_json("The sum is 3."))
+def test_tool_history_is_sent_back_in_nebius_shape(fake: FakeAPI, make_llm: MakeLLM) -> None:
+    fake.queue(chat_reply(None, tool_calls=[tool_call("c1", "add", {"a": 1, "b": 2})]))
+    fake.queue(chat_reply("The sum is 3."))
     llm = make_llm()
     first = llm.chat_with_tools([ADD], user_msg="1+2?")
     history = [
@@ -125,7 +123,7 @@ def test_tool_history_is_sent_back_in_nebius_shape(fake: FakeNebius, make_llm: M
         ChatMessage(role="tool", content="3", additional_kwargs={"tool_call_id": "c1"}),
     ]
     llm.chat_with_tools([ADD], chat_history=history)
-    sent = fake.body["messages"]
+    sent = fake.body()["messages"]
     assert sent[1]["role"] == "assistant"
     assert sent[1]["tool_calls"] == [
         {
@@ -165,17 +163,17 @@ MULTI_CALL_STREAM = [
         ],
         finish_reason="tool_calls",
     ),
-    usage_chunk(),
+    usage_chunk(5, 4),
 ]
 
 
-def test_stream_chat_with_tools_accumulates_every_call(fake: FakeNebius, make_llm: MakeLLM) -> None:
-    fake.add(sse(MULTI_CALL_STREAM))
+def test_stream_chat_with_tools_accumulates_every_call(fake: FakeAPI, make_llm: MakeLLM) -> None:
+    fake.queue(stream_response(*MULTI_CALL_STREAM))
     llm = make_llm()
     responses = list(
         llm.stream_chat_with_tools([ADD, MUL], user_msg="x", allow_parallel_tool_calls=True)
     )
-    assert fake.body["tools"] and fake.body["stream"] is True
+    assert fake.body()["tools"] and fake.body()["stream"] is True
     calls = llm.get_tool_calls_from_response(responses[-1])
     assert [(c.tool_id, c.tool_name, c.tool_kwargs) for c in calls] == [
         ("c1", "add", {"a": 1, "b": 2}),
@@ -186,8 +184,8 @@ def test_stream_chat_with_tools_accumulates_every_call(fake: FakeNebius, make_ll
     assert responses[-1].additional_kwargs["total_tokens"] == 9
 
 
-async def test_astream_chat_with_tools(fake: FakeNebius, make_llm: MakeLLM) -> None:
-    fake.add(sse(MULTI_CALL_STREAM))
+async def test_astream_chat_with_tools(fake: FakeAPI, make_llm: MakeLLM) -> None:
+    fake.queue(stream_response(*MULTI_CALL_STREAM))
     llm = make_llm()
     gen = await llm.astream_chat_with_tools([ADD, MUL], user_msg="x")
     responses = [r async for r in gen]
@@ -196,10 +194,12 @@ async def test_astream_chat_with_tools(fake: FakeNebius, make_llm: MakeLLM) -> N
 
 
 def test_stream_without_finish_reason_still_completes_tool_calls(
-    fake: FakeNebius, make_llm: MakeLLM
+    fake: FakeAPI, make_llm: MakeLLM
 ) -> None:
-    fake.add(
-        sse([chunk(tool_calls=[{"index": 0, "function": {"name": "add", "arguments": "{}"}}])])
+    fake.queue(
+        stream_response(
+            chunk(tool_calls=[{"index": 0, "function": {"name": "add", "arguments": "{}"}}])
+        )
     )
     llm = make_llm()
     responses = list(llm.stream_chat_with_tools([ADD], user_msg="x"))
@@ -220,12 +220,12 @@ IGNORE_PYDANTIC_211 = "ignore::pydantic.warnings.PydanticDeprecatedSince211:insp
 @pytest.mark.filterwarnings(IGNORE_PYDANTIC_211)
 @pytest.mark.parametrize("streaming", [True, False])
 async def test_function_agent_runs_a_tool_loop(
-    fake: FakeNebius, make_llm: MakeLLM, streaming: bool
+    fake: FakeAPI, make_llm: MakeLLM, streaming: bool
 ) -> None:
     if streaming:
-        fake.add(
-            sse(
-                [
+        fake.queue(
+            stream_response(
+                *[
                     chunk(
                         tool_calls=[
                             {
@@ -237,15 +237,17 @@ async def test_function_agent_runs_a_tool_loop(
                         ],
                         finish_reason="tool_calls",
                     ),
-                    usage_chunk(),
+                    usage_chunk(5, 4),
                 ]
             ),
-            sse([chunk(content="The answer is 5.", finish_reason="stop"), usage_chunk()]),
+            stream_response(
+                chunk(content="The answer is 5.", finish_reason="stop"), usage_chunk(5, 4)
+            ),
         )
     else:
-        fake.add(
-            chat_json(None, tool_calls=[tool_call("c1", "add", {"a": 2, "b": 3})]),
-            chat_json("The answer is 5."),
+        fake.queue(
+            chat_reply(None, tool_calls=[tool_call("c1", "add", {"a": 2, "b": 3})]),
+            chat_reply("The answer is 5."),
         )
     agent = FunctionAgent(tools=[ADD, MUL], llm=make_llm(), streaming=streaming)
     result = await agent.run(user_msg="What is 2+3?")

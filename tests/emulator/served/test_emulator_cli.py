@@ -8,7 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CLIENT = (
     "from nebius_inference import NebiusClient; "
     "print(len(NebiusClient().list_models().data) > 0)"  # reads NEBIUS_BASE_URL, NEBIUS_API_KEY
