@@ -180,16 +180,49 @@ def _abandon(pool: _LoopPool) -> None:
         session.detach()
 
 
+# Closes of dropped clients' pools, running on their loops (a task must stay referenced).
+_CLOSING: set[asyncio.Future[None]] = set()
+
+
+def _close_on_loop(pool: _LoopPool) -> None:
+    import asyncio
+
+    task = asyncio.ensure_future(pool.closer.aclose())
+    _CLOSING.add(task)
+    task.add_done_callback(_CLOSING.discard)
+
+
+def _close_dropped_pools(pools: dict[int, _LoopPool]) -> None:
+    """The pools of a client dropped without ``aclose()``: each closes on its own loop, now or
+    when that loop next runs; a pool whose loop is gone has its sockets closed here.
+
+    Runs from a finaliser (possibly inside the garbage collector, possibly on another thread),
+    so it only schedules: ``call_soon_threadsafe`` takes no lock a collected object could hold.
+    The pools stay referenced by this finaliser until then, so aiohttp never finds them
+    unclosed in the collector (it would warn "Unclosed connector").
+    """
+    for key, pool in list(pools.items()):
+        loop = pool.loop()
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(_close_on_loop, pool)
+                continue
+        pools.pop(key, None)
+        _abandon(pool)
+
+
 class AsyncTransport:
     """The routes of one :class:`~nebius_inference.AsyncNebiusClient`: a pool of our own per
     event loop, or the caller's ``httpx.AsyncClient``."""
 
-    __slots__ = ("_base_url", "_direct", "pools", "user_http")
+    __slots__ = ("__weakref__", "_base_url", "_closer", "_direct", "pools", "user_http")
 
     def __init__(self, base_url: str, http_client: httpx.AsyncClient | None) -> None:
         self._base_url = base_url
         self.user_http = http_client
         self.pools: dict[int, _LoopPool] = {}
+        # A client dropped without aclose() (also as cyclic garbage) still closes its pools.
+        self._closer = weakref.finalize(self, _close_dropped_pools, self.pools)
         self._direct: Callable[[aiohttp.ClientSession, PreparedRequest], Awaitable[Reply]]
 
     async def _pool(self) -> _LoopPool:
@@ -235,7 +268,9 @@ class AsyncTransport:
     def after_fork(self) -> None:
         """Keep the parent's pools referenced, never closed; new ones open here on first use."""
         INHERITED.append(self.pools)
+        self._closer.detach()
         self.pools = {}
+        self._closer = weakref.finalize(self, _close_dropped_pools, self.pools)
 
     async def aclose(self) -> None:
         """Close this loop's pool now (pools of other loops close when their loop shuts down)."""

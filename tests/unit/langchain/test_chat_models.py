@@ -609,9 +609,6 @@ def test_errors_are_both_nebius_and_langchain_errors(
     assert fake.API_KEY not in str(caught.value)
 
 
-# MockTransport only: on the default route the dropped async client's pool warns "Unclosed
-# connector" when collected (tests/unit/test_default_route.py pins that defect).
-@pytest.mark.parametrize("route", ["http_client"])
 async def test_async_and_stream_errors_are_translated(fake: Any) -> None:
     fake.default = httpx.Response(429, json={"detail": "slow down"})
     with pytest.raises(NebiusRateLimitError):
