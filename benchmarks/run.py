@@ -493,7 +493,7 @@ def main() -> None:
     if not args.only or "ratelimit" in args.only.split(","):
         import ratelimit  # its own emulator with an enforced limit, and its own table
 
-        print("\n7. Throughput at the rate limit", flush=True)
+        print("\n8. Throughput at the rate limit", flush=True)
         started = time.perf_counter()
         section, _ = ratelimit.run(args.quick, str(pythons["main"]), str(pythons["official"]))
         sections.append(section)
