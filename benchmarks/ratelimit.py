@@ -89,6 +89,12 @@ ROWS = [
         max_inputs=1_000,
     ),
     RateRow(
+        "li_ours_embed",
+        "ours: llama_index_nebius NebiusEmbedding.get_text_embedding_batch",
+        "embed",
+        "main",
+    ),
+    RateRow(
         "li_official_embed",
         "llama-index-embeddings-nebius NebiusEmbedding.get_text_embedding_batch",
         "embed",
@@ -99,6 +105,9 @@ ROWS = [
     RateRow("ours_chat_off", "ours: the same, pacing=False", "chat", "main"),
     RateRow("openai_chat", "langchain-openai ChatOpenAI.abatch", "chat", "official"),
     RateRow("lc_official_chat", "official langchain-nebius ChatNebius.abatch", "chat", "official"),
+    RateRow(
+        "li_ours_chat", "ours: llama_index_nebius NebiusLLM.achat, gather of 64", "chat", "main"
+    ),
     RateRow(
         "li_official_chat",
         "llama-index-llms-nebius NebiusLLM.achat, gather of 64",
@@ -132,6 +141,12 @@ def _embedder(key: str, conn: dict[str, str]) -> Any:
         return NebiusEmbedding(
             model_name=EMBEDDING_MODEL, api_key=conn["api_key"], api_base=conn["base_url"]
         ).get_text_embedding_batch
+    if key == "li_ours_embed":
+        import llama_index_nebius
+
+        return llama_index_nebius.NebiusEmbedding(
+            model_name=EMBEDDING_MODEL, dimensions=DIMENSIONS, **conn
+        ).get_text_embedding_batch
     from langchain_nebius import NebiusEmbeddings
 
     pacing = not key.endswith("_off")
@@ -148,15 +163,21 @@ def _official(module: Any) -> None:
 
 async def _chats(key: str, conn: dict[str, str], prompts: list[str]) -> list[Any]:
     """The row's replies to ``prompts``, 64 in flight; an exception in place of a failed one."""
-    if key == "li_official_chat":
+    if key.startswith("li_"):
         import asyncio
 
         from llama_index.core.llms import ChatMessage
-        from llama_index.llms.nebius import NebiusLLM
 
-        llm = NebiusLLM(
-            model=CHAT_MODEL, api_key=conn["api_key"], api_base=conn["base_url"], max_tokens=16
-        )
+        if key == "li_ours_chat":
+            import llama_index_nebius
+
+            llm: Any = llama_index_nebius.NebiusLLM(model=CHAT_MODEL, max_tokens=16, **conn)
+        else:
+            from llama_index.llms.nebius import NebiusLLM
+
+            llm = NebiusLLM(
+                model=CHAT_MODEL, api_key=conn["api_key"], api_base=conn["base_url"], max_tokens=16
+            )
         gate = asyncio.Semaphore(64)
 
         async def one(prompt: str) -> Any:
