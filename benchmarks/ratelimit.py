@@ -370,7 +370,10 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0%}"
 
 
-def run(quick: bool, main_python: str, official_python: str | None) -> tuple[str, dict[str, Any]]:
+def run(
+    quick: bool, main_python: str, official_python: str | None, rows: str = ""
+) -> tuple[str, dict[str, Any]]:
+    """Run every row (or the comma-separated ``rows`` keys), alone and as two processes."""
     sys.path.insert(0, str(ROOT))
     from dataclasses import replace
 
@@ -394,6 +397,8 @@ def run(quick: bool, main_python: str, official_python: str | None) -> tuple[str
     results: dict[str, dict[str, Any]] = {}
     with Emulator(config) as emu:
         for row in ROWS:
+            if rows and row.key not in rows.split(","):
+                continue
             python = main_python if row.env == "main" else official_python
             for processes in (1, 2):
                 key = f"{row.key}/{processes}"
@@ -414,13 +419,14 @@ def main() -> None:
         default=str(BENCH_DIR / ".venv-official" / "bin" / "python"),
         help="a Python with langchain-openai installed (the official venv of run.py)",
     )
+    parser.add_argument("--rows", default="", help="comma-separated row keys to run")
     parser.add_argument("--worker", nargs=4, metavar=("ROW", "BASE_URL", "COUNT", "START"))
     args = parser.parse_args()
     if args.worker:
         key, base_url, count, start = args.worker
         print(json.dumps(worker(key, base_url, int(count), int(start))))
         return
-    section, _ = run(args.quick, sys.executable, args.official_python)
+    section, _ = run(args.quick, sys.executable, args.official_python, args.rows)
     print("\n" + section)
 
 

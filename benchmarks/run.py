@@ -495,7 +495,9 @@ def main() -> None:
 
         print("\n8. Throughput at the rate limit", flush=True)
         started = time.perf_counter()
-        section, _ = ratelimit.run(args.quick, str(pythons["main"]), str(pythons["official"]))
+        section, _ = ratelimit.run(
+            args.quick, str(pythons["main"]), str(pythons["official"]), args.rows
+        )
         sections.append(section)
         print(f"\n{section}({time.perf_counter() - started:.0f} s)", flush=True)
 
