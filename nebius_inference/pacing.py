@@ -34,6 +34,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ._fair_share import spread_lift
 from ._job_hint import ANY_BATCH_MODULE, advise, announce_job, larger_job
 from ._ratelimit import (
     _REMAINING_REQUESTS,
@@ -247,8 +248,10 @@ class ModelState:
             return POLL
         if self.spread_at > now:
             return self.spread_at - now
-        self.gap = _spread(now, r, max(requests, 1.0), 1.0)
-        self.gap = max(self.gap, _spread(now, self.tokens, tokens, need))
+        lift_r = spread_lift(r.remaining, r.share)
+        lift_t = spread_lift(self.tokens.remaining, self.tokens.share)
+        self.gap = _spread(now, r, max(requests + lift_r, 1.0), 1.0)
+        self.gap = max(self.gap, _spread(now, self.tokens, tokens + lift_t, need))
         return self._cap_delay(now, need)
 
     def _cap_delay(self, now: float, need: float) -> float:
