@@ -1,7 +1,7 @@
 """Scenario 8: throughput at the rate limit, against the emulator enforcing a limit.
 
-    python benchmarks/ratelimit.py                    # the issue's sizes, about 35 minutes
-    python benchmarks/ratelimit.py --quick            # small sizes, about 5 minutes
+    python benchmarks/ratelimit.py                    # the issue's sizes, about 30 minutes
+    python benchmarks/ratelimit.py --quick            # small sizes, about 8 minutes
     python benchmarks/ratelimit.py --official-python .venv-official/bin/python
 
 ``run.py`` runs it too (``--only ratelimit``, or a run of every scenario). The emulator runs
