@@ -493,9 +493,11 @@ def main() -> None:
     if not args.only or "ratelimit" in args.only.split(","):
         import ratelimit  # its own emulator with an enforced limit, and its own table
 
-        print("\n7. Throughput at the rate limit", flush=True)
+        print("\n8. Throughput at the rate limit", flush=True)
         started = time.perf_counter()
-        section, _ = ratelimit.run(args.quick, str(pythons["main"]), str(pythons["official"]))
+        section, _ = ratelimit.run(
+            args.quick, str(pythons["main"]), str(pythons["official"]), args.rows
+        )
         sections.append(section)
         print(f"\n{section}({time.perf_counter() - started:.0f} s)", flush=True)
 

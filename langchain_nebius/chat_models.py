@@ -11,7 +11,7 @@ from langchain_core.language_models.model_profile import ModelProfile
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable
+from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.tools import BaseTool
 from pydantic import AliasChoices, ConfigDict, Field, model_validator
 from typing_extensions import Self, override
@@ -40,6 +40,7 @@ from ._convert import (
     messages_to_dicts,
 )
 from ._errors import NebiusResponseValidationError, translate_errors
+from ._job_hint import announce_chat_batch
 from ._stream import ChatChunkConverter
 from ._structured import StructuredMethod, structured_output
 
@@ -407,6 +408,43 @@ class ChatNebius(NebiusClientMixin, BaseChatModel):
                     generation = converter.convert(chunk)
                     if generation is not None:
                         yield generation
+
+    # -- batches: LangChain's, with the job's size told to the pacer -------------------------
+
+    @override
+    def batch(
+        self,
+        inputs: list[LanguageModelInput],
+        config: RunnableConfig | list[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[AIMessage]:
+        """LangChain's ``batch`` (``invoke`` in a thread pool, ``max_concurrency`` honoured);
+        a job the rate limit would stretch past the Batch API's turnaround is pointed to
+        ``langchain_nebius.batch`` once, in a warning."""
+        self._announce(self._get_client(), inputs, kwargs)
+        return super().batch(inputs, config, return_exceptions=return_exceptions, **kwargs)
+
+    @override
+    async def abatch(
+        self,
+        inputs: list[LanguageModelInput],
+        config: RunnableConfig | list[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[AIMessage]:
+        """The async twin of :meth:`batch`."""
+        self._announce(self._get_async_client(), inputs, kwargs)
+        return await super().abatch(inputs, config, return_exceptions=return_exceptions, **kwargs)
+
+    def _announce(
+        self, client: Any, inputs: list[LanguageModelInput], kwargs: dict[str, Any]
+    ) -> None:
+        model = kwargs.get("model") or self.model_name
+        max_tokens = kwargs.get("max_tokens") or self.max_tokens
+        announce_chat_batch(client, str(model), inputs, max_tokens)
 
     # -- tools and structured output ---------------------------------------------------------
 

@@ -12,6 +12,7 @@ from nebius_inference import AsyncNebiusClient, NebiusClient, catalog
 
 from ._common import LoopSemaphores, NebiusConnection
 from ._convert import merge_body
+from ._job_hint import announce_embedding_batch
 
 __all__ = ["DEFAULT_EMBEDDING_MODEL", "DEFAULT_EMBED_BATCH_SIZE", "NebiusEmbedding"]
 
@@ -128,10 +129,13 @@ class NebiusEmbedding(NebiusConnection, BaseEmbedding):
         self, texts: list[str], show_progress: bool = False, **kwargs: Any
     ) -> list[Embedding]:
         """Embed ``texts`` in batches. A single string is refused with the core's
-        ``InvalidRequestError`` (it would be embedded character by character)."""
+        ``InvalidRequestError`` (it would be embedded character by character). A job the
+        rate limit would stretch past the Batch API's turnaround is pointed to
+        ``llama_index_nebius.batch`` once, in a warning."""
         given: object = texts
         if isinstance(given, str):
             self.client.embed(given, model=self.model_name)  # refused before anything is sent
+        announce_embedding_batch(self.client, self.model_name, texts, self.embed_batch_size)
         return super().get_text_embedding_batch(texts, show_progress, **kwargs)
 
     @override
@@ -142,6 +146,7 @@ class NebiusEmbedding(NebiusConnection, BaseEmbedding):
         given: object = texts
         if isinstance(given, str):
             await self.async_client.embed(given, model=self.model_name)  # refused, as above
+        announce_embedding_batch(self.async_client, self.model_name, texts, self.embed_batch_size)
         return await super().aget_text_embedding_batch(texts, show_progress, **kwargs)
 
     @override

@@ -10,6 +10,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ._fair_share import spread_lift
+from ._job_hint import ANY_BATCH_MODULE
 from ._ratelimit import RateLimitSnapshot, batch_advice, usage_tokens
 
 if TYPE_CHECKING:
@@ -126,6 +128,7 @@ class ModelState:
         self.log: deque[tuple[float, float]] = deque()  # (time, tokens) for the caps
         self.job: tuple[float, float] | None = None  # (requests, tokens) announced
         self.advised = False
+        self.batch_module = ANY_BATCH_MODULE  # what the hint names
 
     def advice(self) -> float | None:
         """The seconds the announced job needs, once, when the Batch API would be quicker."""
@@ -177,8 +180,10 @@ class ModelState:
             return POLL
         if self.spread_at > now:
             return self.spread_at - now
-        self.gap = _spread(now, r, max(requests, 1.0), 1.0)
-        self.gap = max(self.gap, _spread(now, self.tokens, tokens, need))
+        lift_r = spread_lift(r.remaining, r.share)
+        lift_t = spread_lift(self.tokens.remaining, self.tokens.share)
+        self.gap = _spread(now, r, max(requests + lift_r, 1.0), 1.0)
+        self.gap = max(self.gap, _spread(now, self.tokens, tokens + lift_t, need))
         return self._cap_delay(now, need)
 
     def _cap_delay(self, now: float, need: float) -> float:

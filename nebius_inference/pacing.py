@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._logs import logger
+from ._job_hint import advise, announce_job, larger_job
 from ._pacing_state import POLL, PROBE_WAIT, ModelState, Permit
 from ._ratelimit import (
     _REMAINING_REQUESTS,
@@ -52,6 +52,7 @@ __all__ = [
     "Pacing",
     "Permit",
     "RateLimitSnapshot",
+    "announce_job",
     "apace",
     "batch_advice",
     "estimate_tokens",
@@ -194,24 +195,28 @@ class Pacer:
             unpaced = sum(estimate_tokens(body)) if permit is None else 0.0
             state.settle(self.clock(), permit, status, snapshot, retry_after, content, unpaced)
             advice = state.advice() if state.job is not None else None
-        _advise(model, advice)
+        advise(model, advice, state.batch_module)
         return (
             status == 429
             and headers is not None
             and (headers.get("x-ratelimit-over-limit", "").lower() == "yes")
         )
 
-    def expect(self, model: str, requests: float, tokens: float) -> float | None:
+    def expect(
+        self, model: str, requests: float, tokens: float, batch_module: str | None = None
+    ) -> float | None:
         """Announce a job of ``requests`` and ``tokens`` for ``model``. When the rate limit
         (known now, or from the next reply) makes it take longer than the Batch API likely
-        would, say so once per model in a warning; returns the projected seconds if said now."""
+        would, say so once per model in a warning (naming ``batch_module``, when given);
+        returns the projected seconds if said now (:func:`announce_job`)."""
         if not self.enabled:
             return None
         with self.lock:
             state = self._state(model)
-            state.job = (requests, tokens)
+            state.job = larger_job(state.job, requests, tokens)
+            state.batch_module = batch_module or state.batch_module
             seconds = state.advice()
-        return _advise(model, seconds)
+        return advise(model, seconds, state.batch_module)
 
 
 _PACERS: weakref.WeakSet[Pacer] = weakref.WeakSet()
@@ -228,18 +233,6 @@ def _after_fork_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def _advise(model: str, seconds: float | None) -> float | None:
-    if seconds is not None:
-        logger.warning(
-            "At the rate limit of %s this job needs about %.0f minutes; the Batch API "
-            "(langchain_nebius.batch / llama_index_nebius.batch) costs half, does not count "
-            "against the rate limit and would likely finish sooner.",
-            model,
-            seconds / 60,
-        )
-    return seconds
 
 
 # -- the waiting twins -------------------------------------------------------------------------

@@ -10,7 +10,9 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
+from fakes import chat_reply
 
 from nebius_inference import _pacing_state, _retry, pacing
 from nebius_inference.pacing import (
@@ -432,6 +434,52 @@ def test_a_big_job_is_pointed_to_the_batch_api_once(caplog: pytest.LogCaptureFix
     assert len(lines) == 1, lines
     assert "langchain_nebius.batch" in lines[0] and "llama_index_nebius.batch" in lines[0]
     assert CHAT in lines[0]
+
+
+def test_the_hint_names_the_batch_module_of_the_announcing_adapter(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    pacer = Pacer(clock=Clock())
+    pacer.settle(None, body(), 200, limits(600, 100_000, reset="60"))
+    with caplog.at_level(logging.WARNING, logger="nebius_inference"):
+        seconds = pacer.expect(CHAT, 600 * 100, 0, "llama_index_nebius.batch")
+    assert seconds == pytest.approx(100 * 60)
+    [line] = [r.getMessage() for r in caplog.records]
+    assert "(llama_index_nebius.batch)" in line and "langchain_nebius" not in line
+
+
+def test_a_job_announced_before_the_limit_is_known_is_not_hidden_by_its_own_chunks(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # LlamaIndex announces the whole job, then hands the core one request of it at a time,
+    # each announced as a job of its own: the whole is what the first reply is judged on.
+    pacer = Pacer(clock=Clock())
+    with caplog.at_level(logging.WARNING, logger="nebius_inference"):
+        assert pacer.expect(CHAT, 600 * 100, 0, "llama_index_nebius.batch") is None
+        assert pacer.expect(CHAT, 1, 10) is None
+        pacer.settle(None, body(), 200, limits(600, 100_000, reset="60"))
+    [line] = [r.getMessage() for r in caplog.records]
+    assert "about 100 minutes" in line and "(llama_index_nebius.batch)" in line
+
+
+def test_announce_job_reaches_the_pacer_of_a_client(caplog: pytest.LogCaptureFixture) -> None:
+    from nebius_inference import NebiusClient
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=chat_reply(), headers=limits(1, 1_000_000, "3600"))
+
+    client = NebiusClient(
+        api_key="nb-test", http_client=httpx.Client(transport=httpx.MockTransport(reply))
+    )
+    with caplog.at_level(logging.WARNING, logger="nebius_inference"):
+        client.create_chat_completion(body())
+        seconds = pacing.announce_job(
+            client, CHAT, requests=3, tokens=0, batch_module="langchain_nebius.batch"
+        )
+    assert seconds == pytest.approx(3 * 3600)
+    assert "(langchain_nebius.batch)" in caplog.records[-1].getMessage()
+    off = NebiusClient(api_key="nb-test", pacing=False)
+    assert pacing.announce_job(off, CHAT, requests=10**6, tokens=0) is None
 
 
 def test_a_small_job_gets_no_hint(caplog: pytest.LogCaptureFixture) -> None:
