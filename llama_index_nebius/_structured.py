@@ -10,6 +10,7 @@ our side (:func:`parse_structured`).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncGenerator, Generator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -34,6 +35,7 @@ __all__ = [
     "NoToolCallError",
     "StructuredOutput",
     "StructuredOutputError",
+    "complete_objects",
     "extract_json",
     "parse_structured",
     "structured_kwargs",
@@ -164,6 +166,41 @@ class StructuredOutputError(ValueError):
         self.output_cls = output_cls
 
 
+def complete_objects(output_cls: type[M], last: Any) -> M | list[M]:
+    """The last object (or list) a FUNCTION-mode stream yielded, validated as ``output_cls``.
+
+    LlamaIndex streams partial objects of a lenient copy of ``output_cls`` and, when the reply
+    has no tool call, blank ones; so a stream that ends without a complete object raises
+    :class:`StructuredOutputError`, as ``structured_predict`` does."""
+    items = last if isinstance(last, list) else [last]
+    try:
+        done = [
+            item
+            if isinstance(item, output_cls)
+            else output_cls.model_validate(item.model_dump(exclude_unset=True))
+            for item in items
+            if item is not None
+        ]
+    except ValidationError as exc:
+        raw = json.dumps([item.model_dump(exclude_unset=True, mode="json") for item in items])
+        raise StructuredOutputError(
+            f"The streamed reply has no complete {output_cls.__name__} (pydantic program mode "
+            f"FUNCTION): no tool call, or its arguments do not match the schema "
+            f"({exc.error_count()} errors); the model may not support forced tool calls: try "
+            f"the default mode. Last object: {raw[:500]}",
+            raw_text=raw,
+            output_cls=output_cls,
+        ) from None
+    if not done:
+        raise StructuredOutputError(
+            f"The stream ended before any {output_cls.__name__} arrived (pydantic program mode "
+            f"FUNCTION); try again, or the default mode.",
+            raw_text="",
+            output_cls=output_cls,
+        )
+    return done if isinstance(last, list) else done[0]
+
+
 def parse_structured(output_cls: type[M], text: str) -> M:
     """Validate a structured reply against ``output_cls``, or raise
     :class:`StructuredOutputError` with the raw text."""
@@ -277,12 +314,22 @@ class StructuredOutput(_LLM):
         **prompt_args: Any,
     ) -> Generator[M | list[M] | FlexibleModel | list[FlexibleModel], None, None]:
         if not self._uses_guided_json():
-            return super()._structured_stream_call(
+            partials = super()._structured_stream_call(
                 output_cls,
                 prompt,  # type: ignore[arg-type]
                 llm_kwargs,
                 **prompt_args,
             )
+
+            def checked() -> Generator[Any, None, None]:
+                last: Any = None
+                for last in partials:
+                    yield last
+                final = complete_objects(output_cls, last)
+                if final != last:
+                    yield final
+
+            return checked()
         messages, kwargs = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
         responses = self.stream_chat(messages, **kwargs)
 
@@ -308,12 +355,22 @@ class StructuredOutput(_LLM):
         **prompt_args: Any,
     ) -> AsyncGenerator[M | list[M] | FlexibleModel | list[FlexibleModel], None]:
         if not self._uses_guided_json():
-            return await super()._structured_astream_call(
+            apartials = await super()._structured_astream_call(
                 output_cls,
                 prompt,  # type: ignore[arg-type]
                 llm_kwargs,
                 **prompt_args,
             )
+
+            async def achecked() -> AsyncGenerator[Any, None]:
+                last: Any = None
+                async for last in apartials:
+                    yield last
+                final = complete_objects(output_cls, last)
+                if final != last:
+                    yield final
+
+            return achecked()
         messages, kwargs = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
         responses = await self.astream_chat(messages, **kwargs)
 

@@ -202,3 +202,42 @@ async def test_function_program_mode_without_a_tool_call_async(
     with pytest.raises(StructuredOutputError, match="no tool call") as info:
         await llm.astructured_predict(Pet, PROMPT, kind="dog")
     assert info.value.raw_text == "Rex is three."
+
+
+def _pet_tool_stream() -> list[dict]:
+    first = {"index": 0, "id": "c1", "type": "function", "function": {"name": "Pet"}}
+    pieces = ['{"name": ', '"Rex", ', '"age": 3}']
+    return [
+        chunk(tool_calls=[{**first, "function": {"name": "Pet", "arguments": ""}}]),
+        *(chunk(tool_calls=[{"index": 0, "function": {"arguments": p}}]) for p in pieces),
+        chunk(finish_reason="tool_calls"),
+    ]
+
+
+def test_function_mode_stream_ends_with_the_validated_object(
+    fake: FakeAPI, make_llm: MakeLLM
+) -> None:
+    fake.queue(stream_response(*_pet_tool_stream()))
+    llm = make_llm(pydantic_program_mode=PydanticProgramMode.FUNCTION)
+    outputs = list(llm.stream_structured_predict(Pet, PROMPT, kind="dog"))
+    assert [t["function"]["name"] for t in fake.body()["tools"]] == ["Pet"]
+    assert isinstance(outputs[-1], Pet) and outputs[-1] == Pet(name="Rex", age=3)
+    assert not all(isinstance(o, Pet) for o in outputs)  # partials came first
+
+
+def test_function_mode_stream_without_a_tool_call_raises(fake: FakeAPI, make_llm: MakeLLM) -> None:
+    fake.queue(stream_response(chunk(content="Rex is three."), chunk(finish_reason="stop")))
+    llm = make_llm(pydantic_program_mode=PydanticProgramMode.FUNCTION)
+    with pytest.raises(StructuredOutputError, match="no complete Pet") as info:
+        list(llm.stream_structured_predict(Pet, PROMPT, kind="dog"))
+    assert info.value.output_cls is Pet
+
+
+async def test_function_mode_astream_alike(fake: FakeAPI, make_llm: MakeLLM) -> None:
+    llm = make_llm(pydantic_program_mode=PydanticProgramMode.FUNCTION)
+    fake.queue(stream_response(*_pet_tool_stream()))
+    outputs = [o async for o in await llm.astream_structured_predict(Pet, PROMPT, kind="dog")]
+    assert outputs[-1] == Pet(name="Rex", age=3) and isinstance(outputs[-1], Pet)
+    fake.queue(stream_response(chunk(content="Rex is three."), chunk(finish_reason="stop")))
+    with pytest.raises(StructuredOutputError, match="no complete Pet"):
+        [o async for o in await llm.astream_structured_predict(Pet, PROMPT, kind="dog")]
