@@ -4,9 +4,10 @@ corpus into a vector store a chunk at a time. :mod:`langchain_nebius.batch` expo
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Generator, Iterator, Sequence
 from contextlib import closing
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from typing_extensions import Unpack
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "aembed_documents_batch",
+    "aembedding_chunks",
     "embed_documents_batch",
     "embedding_batch_job",
     "embedding_chunks",
@@ -142,6 +144,18 @@ def embedding_chunks(
     on_progress: ProgressCallback | None = ...,
     progress_bar: bool = ...,
 ) -> Iterator[list[tuple[str, list[float] | NebiusBatchItemError]]]: ...
+@overload
+def embedding_chunks(
+    source: BatchJob | BatchResults,
+    texts: Sequence[str],
+    *,
+    texts_per_request: int = ...,
+    chunk_size: int = ...,
+    return_exceptions: bool,
+    timeout: float | None = ...,
+    on_progress: ProgressCallback | None = ...,
+    progress_bar: bool = ...,
+) -> Iterator[list[tuple[str, list[float] | NebiusBatchItemError]]]: ...
 def embedding_chunks(
     source: BatchJob | BatchResults,
     texts: Sequence[str],
@@ -195,3 +209,59 @@ def embedding_chunks(
                         raise vector
             yield list(zip(texts[start : start + len(vectors)], vectors, strict=True))
             start += len(vectors)
+
+
+async def aembedding_chunks(
+    source: BatchJob | AsyncBatchJob | BatchResults,
+    texts: Sequence[str],
+    *,
+    texts_per_request: int = 1,
+    chunk_size: int = 1_000,
+    return_exceptions: bool = False,
+    timeout: float | None = None,
+    on_progress: ProgressCallback | None = None,
+    progress_bar: bool = False,
+) -> AsyncIterator[list[tuple[str, Any]]]:
+    """The async twin of :func:`embedding_chunks`, for async code: an ``AsyncBatchJob`` is
+    awaited, a ``BatchJob`` waited for in a worker thread (so is its
+    ``on_progress``), and each chunk is read from disk in a worker thread, so the event loop
+    never blocks on the job or the disk. The chunks and errors are :func:`embedding_chunks`'s.
+
+    Example::
+
+        job = embedding_batch_job(embeddings, texts, state_path="corpus.json")
+        async for chunk in aembedding_chunks(job, texts):
+            await asyncio.to_thread(store.add_embeddings, chunk)  # or the store's async add
+    """
+    results = await _finished(source, timeout, on_progress, progress_bar)
+    chunks = cast(  # a generator function: closed here if the caller stops early
+        "Generator[list[Any], None, None]",
+        embedding_chunks(
+            results,
+            texts,
+            texts_per_request=texts_per_request,
+            chunk_size=chunk_size,
+            return_exceptions=return_exceptions,
+        ),
+    )
+    with closing(chunks):
+        while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
+            yield chunk
+
+
+async def _finished(
+    source: BatchJob | AsyncBatchJob | BatchResults,
+    timeout: float | None,
+    on_progress: ProgressCallback | None,
+    progress_bar: bool,
+) -> BatchResults:
+    with translate_errors():
+        if isinstance(source, AsyncBatchJob):
+            return await source.wait(
+                timeout=timeout, on_progress=on_progress, progress_bar=progress_bar
+            )
+        if isinstance(source, BatchJob):
+            return await asyncio.to_thread(
+                source.wait, timeout=timeout, on_progress=on_progress, progress_bar=progress_bar
+            )
+    return source

@@ -60,6 +60,7 @@ from ._batch_convert import (
 )
 from ._batch_embed import (
     aembed_documents_batch,
+    aembedding_chunks,
     embed_documents_batch,
     embedding_batch_job,
     embedding_chunks,
@@ -80,6 +81,7 @@ __all__ = [
     "NebiusBatchItemError",
     "abatch_inference",
     "aembed_documents_batch",
+    "aembedding_chunks",
     "batch_inference",
     "chat_batch_requests",
     "chat_outputs",

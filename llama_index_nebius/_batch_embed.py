@@ -4,9 +4,10 @@ of nodes into a vector store a chunk at a time. :mod:`llama_index_nebius.batch` 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Generator, Iterator, Sequence
 from contextlib import closing
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from llama_index.core.schema import BaseNode, MetadataMode
 from typing_extensions import Unpack
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "abatch_text_embeddings",
+    "aembedded_node_chunks",
     "batch_text_embeddings",
     "embedded_node_chunks",
     "embedding_batch_job",
@@ -147,6 +149,18 @@ def embedded_node_chunks(
     on_progress: ProgressCallback | None = ...,
     progress_bar: bool = ...,
 ) -> Iterator[list[BaseNode | BatchItemError]]: ...
+@overload
+def embedded_node_chunks(
+    source: BatchJob | BatchResults,
+    nodes: Sequence[BaseNode],
+    *,
+    texts_per_request: int = ...,
+    chunk_size: int = ...,
+    return_exceptions: bool,
+    timeout: float | None = ...,
+    on_progress: ProgressCallback | None = ...,
+    progress_bar: bool = ...,
+) -> Iterator[list[BaseNode | BatchItemError]]: ...
 def embedded_node_chunks(
     source: BatchJob | BatchResults,
     nodes: Sequence[BaseNode],
@@ -200,3 +214,52 @@ def embedded_node_chunks(
                 chunk.append(embedded)
             yield chunk
             start += len(vectors)
+
+
+async def aembedded_node_chunks(
+    source: BatchJob | AsyncBatchJob | BatchResults,
+    nodes: Sequence[BaseNode],
+    *,
+    texts_per_request: int = 1,
+    chunk_size: int = 1_000,
+    return_exceptions: bool = False,
+    timeout: float | None = None,
+    on_progress: ProgressCallback | None = None,
+    progress_bar: bool = False,
+) -> AsyncIterator[list[Any]]:
+    """The async twin of :func:`embedded_node_chunks`, for ``await vector_store.async_add(...)``:
+    an ``AsyncBatchJob`` is awaited, a ``BatchJob`` waited for in a worker thread (so is its
+    ``on_progress``), and each chunk is read from disk in a worker thread, so the event loop
+    never blocks on the job or the disk. The chunks and errors are
+    :func:`embedded_node_chunks`'s.
+
+    Example::
+
+        job = embedding_batch_job(embed_model, nodes, state_path="corpus.json")
+        async for chunk in aembedded_node_chunks(job, nodes):
+            await vector_store.async_add(chunk)
+    """
+    results: BatchResults
+    if isinstance(source, AsyncBatchJob):
+        results = await source.wait(
+            timeout=timeout, on_progress=on_progress, progress_bar=progress_bar
+        )
+    elif isinstance(source, BatchJob):
+        results = await asyncio.to_thread(
+            source.wait, timeout=timeout, on_progress=on_progress, progress_bar=progress_bar
+        )
+    else:
+        results = source
+    chunks = cast(  # a generator function: closed here if the caller stops early
+        "Generator[list[Any], None, None]",
+        embedded_node_chunks(
+            results,
+            nodes,
+            texts_per_request=texts_per_request,
+            chunk_size=chunk_size,
+            return_exceptions=return_exceptions,
+        ),
+    )
+    with closing(chunks):
+        while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
+            yield chunk

@@ -49,6 +49,7 @@ from nebius_inference.types import ChatCompletion
 from ._batch_convert import ChatCall, ChatInput, ChatRequests, embedding_batch_requests
 from ._batch_embed import (
     abatch_text_embeddings,
+    aembedded_node_chunks,
     batch_text_embeddings,
     embedded_node_chunks,
     embedding_batch_job,
@@ -72,6 +73,7 @@ __all__ = [
     "NebiusBatchItemError",
     "abatch_inference",
     "abatch_text_embeddings",
+    "aembedded_node_chunks",
     "batch_inference",
     "batch_text_embeddings",
     "chat_outputs",

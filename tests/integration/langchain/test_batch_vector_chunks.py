@@ -85,3 +85,51 @@ def test_texts_that_do_not_match_the_job_are_refused(embeddings: NebiusEmbedding
         next(embedding_chunks(results, TEXTS[:6], texts_per_request=2))
     with pytest.raises(NebiusInvalidRequestError, match="chunk_size must be at least 1"):
         next(embedding_chunks(results, TEXTS[:6], chunk_size=0))
+
+
+async def test_the_async_twin_gives_the_same_chunks_from_a_job_or_results(
+    embeddings: NebiusEmbeddings, emu: Emulator
+) -> None:
+    from langchain_nebius.batch import aembedding_chunks
+
+    job = embedding_batch_job(embeddings, TEXTS, texts_per_request=3, max_requests_per_file=10)
+    seen: list[int] = []
+    chunks = [
+        c
+        async for c in aembedding_chunks(
+            job, TEXTS, texts_per_request=3, chunk_size=40, on_progress=lambda p: seen.append(1)
+        )
+    ]
+    assert [len(c) for c in chunks] == [40, 40, 20] and seen  # waited for, with progress
+    results = job.wait()  # finished: read again, nothing sent
+    files = _posts(emu, "/v1/files")
+    again = [c async for c in aembedding_chunks(results, TEXTS, texts_per_request=3, chunk_size=40)]
+    assert (
+        again
+        == chunks
+        == list(embedding_chunks(results, TEXTS, texts_per_request=3, chunk_size=40))
+    )
+    assert _posts(emu, "/v1/files") == files
+
+
+async def test_the_async_twin_raises_and_returns_errors_alike(
+    embeddings: NebiusEmbeddings, emu: Emulator
+) -> None:
+    from langchain_nebius.batch import aembedding_chunks
+
+    texts = TEXTS[:10]
+    emu.inject(Fault("batch_drop_output", lines=1))
+    results = embedding_batch_job(embeddings, texts).wait()
+    returned = [
+        v
+        for c in [c async for c in aembedding_chunks(results, texts, return_exceptions=True)]
+        for _, v in c
+    ]
+    [failed] = [i for i, v in enumerate(returned) if isinstance(v, NebiusBatchItemError)]
+    seen: list[str] = []
+    with pytest.raises(NebiusBatchItemError) as caught:
+        async for chunk in aembedding_chunks(results, texts, chunk_size=1):
+            seen.extend(text for text, _ in chunk)
+    assert caught.value.index == failed and seen == texts[:failed]
+    with pytest.raises(NebiusInvalidRequestError, match="chunk_size must be at least 1"):
+        [c async for c in aembedding_chunks(results, texts, chunk_size=0)]

@@ -95,3 +95,23 @@ def test_plain_texts_make_a_job_too(embed_model: NebiusEmbedding) -> None:
     [chunk] = list(embedded_node_chunks(job, nodes))
     assert [n.embedding for n in chunk] == embed_model.get_text_embedding_batch(["a", "b", "c"])
     assert [n.node_id for n in chunk] == ["a", "b", "c"]
+
+
+async def test_the_async_twin_fills_a_vector_store_alike(
+    embed_model: NebiusEmbedding, emulator: Emulator
+) -> None:
+    from llama_index_nebius.batch import aembedded_node_chunks
+
+    job = embedding_batch_job(embed_model, NODES, texts_per_request=4)
+    store = SimpleVectorStore()
+    chunks = []
+    async for chunk in aembedded_node_chunks(job, NODES, texts_per_request=4, chunk_size=15):
+        await store.async_add(chunk)
+        chunks.append(chunk)
+    assert [len(c) for c in chunks] == [15, 15, 15, 5]
+    results = job.wait()
+    sync = list(embedded_node_chunks(results, NODES, texts_per_request=4, chunk_size=15))
+    assert [[n.embedding for n in c] for c in chunks] == [[n.embedding for n in c] for c in sync]
+    assert [n.node_id for c in chunks for n in c] == [n.node_id for n in NODES]
+    with pytest.raises(InvalidRequestError, match="chunk_size must be at least 1"):
+        [c async for c in aembedded_node_chunks(results, NODES, texts_per_request=4, chunk_size=0)]
