@@ -39,14 +39,14 @@ from ._convert import (
 )
 from ._errors import NebiusResponseValidationError, translate_errors
 from ._job_hint import announce_chat_batch
+from ._params import body_fields, call_options, langsmith_params
 from ._profile import profile_from_facts
 from ._stream import ChatChunkConverter
 from ._structured import StructuredMethod, structured_output
 
 __all__ = ["ChatNebius"]
 
-# Per-call keyword arguments that are not body fields.
-_CALL_OPTIONS = ("extra_headers", "extra_query", "timeout")
+# Keyword arguments that are neither body fields nor transport options.
 _NOT_BODY = (
     "stream",
     "stream_usage",
@@ -245,20 +245,7 @@ class ChatNebius(NebiusClientMixin, BaseChatModel):
     @override
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         params = {**self._default_params, **kwargs}
-        ls_params = LangSmithParams(
-            ls_provider="nebius",
-            ls_model_name=str(params.get("model") or self.model_name),
-            ls_model_type="chat",
-        )
-        if (temperature := params.get("temperature")) is not None:
-            ls_params["ls_temperature"] = temperature
-        max_tokens = params.get("max_tokens") or params.get("max_completion_tokens")
-        if max_tokens is not None:
-            ls_params["ls_max_tokens"] = max_tokens
-        stop_value = stop or params.get("stop")
-        if stop_value:
-            ls_params["ls_stop"] = [stop_value] if isinstance(stop_value, str) else stop_value
-        return ls_params
+        return langsmith_params(params, stop, self.model_name, "chat")
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -273,18 +260,12 @@ class ChatNebius(NebiusClientMixin, BaseChatModel):
         left out.
         """
         params = {**self._default_params, **kwargs}
-        for name in (*_CALL_OPTIONS, *_NOT_BODY):
-            params.pop(name, None)
-        if stop is not None:
-            params["stop"] = stop
-        if not params.get("stop"):
-            params.pop("stop", None)
-        extra = {**(self.extra_body or {}), **(params.pop("extra_body", None) or {})}
-        return {"messages": messages_to_dicts(messages), **params, **extra}
+        fields = body_fields(params, stop, self.extra_body, _NOT_BODY)
+        return {"messages": messages_to_dicts(messages), **fields}
 
     @staticmethod
     def _call_options(kwargs: dict[str, Any]) -> dict[str, Any]:
-        return {name: kwargs[name] for name in _CALL_OPTIONS if kwargs.get(name) is not None}
+        return call_options(kwargs)
 
     def _stream_body(
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]

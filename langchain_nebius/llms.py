@@ -22,11 +22,10 @@ from ._common import (
 )
 from ._convert import completion_to_generations
 from ._errors import translate_errors
+from ._params import body_fields, call_options, langsmith_params
 from ._stream import completion_chunk_to_generation
 
 __all__ = ["NebiusLLM"]
-
-_CALL_OPTIONS = ("extra_headers", "extra_query", "timeout")
 
 
 def _add_usage(total: dict[str, int], usage: Usage | None) -> None:
@@ -145,36 +144,18 @@ class NebiusLLM(NebiusClientMixin, BaseLLM):
     @override
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         params = {**self._default_params, **kwargs}
-        ls_params = LangSmithParams(
-            ls_provider="nebius",
-            ls_model_name=str(params.get("model") or self.model_name),
-            ls_model_type="llm",
-        )
-        if (temperature := params.get("temperature")) is not None:
-            ls_params["ls_temperature"] = temperature
-        if (max_tokens := params.get("max_tokens")) is not None:
-            ls_params["ls_max_tokens"] = max_tokens
-        if stop_value := stop or params.get("stop"):
-            ls_params["ls_stop"] = [stop_value] if isinstance(stop_value, str) else stop_value
-        return ls_params
+        return langsmith_params(params, stop, self.model_name, "llm")
 
     def _build_request_body(
         self, prompt: str | list[str], stop: list[str] | None = None, **kwargs: Any
     ) -> dict[str, Any]:
         """The completions body for ``prompt`` (pure; no transport options)."""
         params = {**self._default_params, **kwargs}
-        for name in (*_CALL_OPTIONS, "stream"):
-            params.pop(name, None)
-        if stop is not None:
-            params["stop"] = stop
-        if not params.get("stop"):
-            params.pop("stop", None)
-        extra = {**(self.extra_body or {}), **(params.pop("extra_body", None) or {})}
-        return {"prompt": prompt, **params, **extra}
+        return {"prompt": prompt, **body_fields(params, stop, self.extra_body, ("stream",))}
 
     @staticmethod
     def _call_options(kwargs: dict[str, Any]) -> dict[str, Any]:
-        return {name: kwargs[name] for name in _CALL_OPTIONS if kwargs.get(name) is not None}
+        return call_options(kwargs)
 
     def _batches(self, prompts: list[str]) -> list[list[str]]:
         return [prompts[i : i + self.batch_size] for i in range(0, len(prompts), self.batch_size)]
