@@ -4,7 +4,6 @@ corpus into a vector store a chunk at a time. :mod:`langchain_nebius.batch` expo
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Generator, Iterator, Sequence
 from contextlib import closing
 from typing import TYPE_CHECKING, Any, Literal, cast, overload
@@ -20,6 +19,9 @@ from nebius_inference.batch import (
     BatchOptions,
     BatchResults,
     ProgressCallback,
+    aiter_in_threads,
+    aresults_of,
+    results_of,
 )
 
 from ._batch_convert import embedding_batch_requests
@@ -187,12 +189,9 @@ def embedding_chunks(
     with translate_errors():
         if chunk_size < 1:
             raise InvalidRequestError(f"chunk_size must be at least 1, got {chunk_size}.")
-        results = source
-        if isinstance(source, BatchJob):
-            results = source.wait(
-                timeout=timeout, on_progress=on_progress, progress_bar=progress_bar
-            )
-        assert isinstance(results, BatchResults)
+        results = results_of(
+            source, timeout=timeout, on_progress=on_progress, progress_bar=progress_bar
+        )
         results.check_text_count(len(texts), texts_per_request)
     start = 0
     chunks = results.text_vector_chunks(
@@ -233,35 +232,16 @@ async def aembedding_chunks(
         async for chunk in aembedding_chunks(job, texts):
             await asyncio.to_thread(store.add_embeddings, chunk)  # or the store's async add
     """
-    results = await _finished(source, timeout, on_progress, progress_bar)
-    chunks = cast(  # a generator function: closed here if the caller stops early
-        "Generator[list[Any], None, None]",
-        embedding_chunks(
-            results,
-            texts,
-            texts_per_request=texts_per_request,
-            chunk_size=chunk_size,
-            return_exceptions=return_exceptions,
-        ),
-    )
-    with closing(chunks):
-        while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
-            yield chunk
-
-
-async def _finished(
-    source: BatchJob | AsyncBatchJob | BatchResults,
-    timeout: float | None,
-    on_progress: ProgressCallback | None,
-    progress_bar: bool,
-) -> BatchResults:
     with translate_errors():
-        if isinstance(source, AsyncBatchJob):
-            return await source.wait(
-                timeout=timeout, on_progress=on_progress, progress_bar=progress_bar
-            )
-        if isinstance(source, BatchJob):
-            return await asyncio.to_thread(
-                source.wait, timeout=timeout, on_progress=on_progress, progress_bar=progress_bar
-            )
-    return source
+        results = await aresults_of(
+            source, timeout=timeout, on_progress=on_progress, progress_bar=progress_bar
+        )
+    chunks = embedding_chunks(
+        results,
+        texts,
+        texts_per_request=texts_per_request,
+        chunk_size=chunk_size,
+        return_exceptions=return_exceptions,
+    )
+    async for chunk in aiter_in_threads(cast("Generator[list[Any], None, None]", chunks)):
+        yield chunk

@@ -4,7 +4,6 @@ of nodes into a vector store a chunk at a time. :mod:`llama_index_nebius.batch` 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Generator, Iterator, Sequence
 from contextlib import closing
 from typing import TYPE_CHECKING, Any, Literal, cast, overload
@@ -22,6 +21,9 @@ from nebius_inference.batch import (
     BatchOptions,
     BatchResults,
     ProgressCallback,
+    aiter_in_threads,
+    aresults_of,
+    results_of,
 )
 
 from ._batch_convert import embedding_batch_requests
@@ -191,10 +193,9 @@ def embedded_node_chunks(
     """
     if chunk_size < 1:
         raise InvalidRequestError(f"chunk_size must be at least 1, got {chunk_size}.")
-    results = source
-    if isinstance(source, BatchJob):
-        results = source.wait(timeout=timeout, on_progress=on_progress, progress_bar=progress_bar)
-    assert isinstance(results, BatchResults)
+    results = results_of(
+        source, timeout=timeout, on_progress=on_progress, progress_bar=progress_bar
+    )
     results.check_text_count(len(nodes), texts_per_request)
     start = 0
     chunks = results.text_vector_chunks(
@@ -239,27 +240,15 @@ async def aembedded_node_chunks(
         async for chunk in aembedded_node_chunks(job, nodes):
             await vector_store.async_add(chunk)
     """
-    results: BatchResults
-    if isinstance(source, AsyncBatchJob):
-        results = await source.wait(
-            timeout=timeout, on_progress=on_progress, progress_bar=progress_bar
-        )
-    elif isinstance(source, BatchJob):
-        results = await asyncio.to_thread(
-            source.wait, timeout=timeout, on_progress=on_progress, progress_bar=progress_bar
-        )
-    else:
-        results = source
-    chunks = cast(  # a generator function: closed here if the caller stops early
-        "Generator[list[Any], None, None]",
-        embedded_node_chunks(
-            results,
-            nodes,
-            texts_per_request=texts_per_request,
-            chunk_size=chunk_size,
-            return_exceptions=return_exceptions,
-        ),
+    results = await aresults_of(
+        source, timeout=timeout, on_progress=on_progress, progress_bar=progress_bar
     )
-    with closing(chunks):
-        while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
-            yield chunk
+    chunks = embedded_node_chunks(
+        results,
+        nodes,
+        texts_per_request=texts_per_request,
+        chunk_size=chunk_size,
+        return_exceptions=return_exceptions,
+    )
+    async for chunk in aiter_in_threads(cast("Generator[list[Any], None, None]", chunks)):
+        yield chunk

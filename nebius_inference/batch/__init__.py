@@ -34,11 +34,13 @@ Run the same call again after a crash and it resumes the job saved at ``state_pa
 requests are checked against the saved job's fingerprint): nothing is uploaded or created twice.
 An invalid request ends as its own error, never sent; ``refuse_invalid=True`` refuses the job.
 
-The framework adapters build on :class:`BatchJob` and four public pieces:
+The framework adapters build on :class:`BatchJob` and these public pieces:
 :meth:`BatchResults.outputs` and :meth:`BatchResults.text_vectors` (one output or
 :class:`BatchItemError` per input or text; :meth:`BatchResults.text_vector_chunks` gives them a
 chunk at a time, read from disk), :meth:`BatchInputsFailedError.check`, and
-:class:`BatchJobWrapper` (the base of a job that returns a framework's objects).
+:class:`BatchJobWrapper` (the base of a job that returns a framework's objects);
+:func:`results_of` / :func:`aresults_of` take a job or its results, and
+:func:`aiter_in_threads` steps a chunk reader from async code.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ from ._results import (
     BatchProgress,
     BatchResults,
 )
+from ._sources import aiter_in_threads, aresults_of, results_of
 from ._state import (
     CHAT_ENDPOINT,
     EMBEDDINGS_ENDPOINT,
@@ -94,10 +97,13 @@ __all__ = [
     "ProgressCallback",
     "RequestInput",
     "aembed_batch",
+    "aiter_in_threads",
+    "aresults_of",
     "arun_batch",
     "chat_requests",
     "embed_batch",
     "embedding_requests",
+    "results_of",
     "run_batch",
 ]
 
