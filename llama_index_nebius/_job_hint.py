@@ -12,24 +12,23 @@ import math
 from collections.abc import Sequence
 
 from nebius_inference import AsyncNebiusClient, NebiusClient
-from nebius_inference.pacing import announce_job
+from nebius_inference.pacing import announce_job, estimate_tokens
 
 __all__ = ["announce_embedding_batch"]
-
-CHARS_PER_TOKEN = 4.0
 
 
 def announce_embedding_batch(
     client: NebiusClient | AsyncNebiusClient, model: str, texts: Sequence[str], batch_size: int
 ) -> None:
     """Tell ``client``'s pacer that ``texts`` are about to be embedded with ``model``, in
-    requests of ``batch_size`` texts (their text at 4 characters a token)."""
+    requests of ``batch_size`` texts (their tokens estimated as the pacer estimates a
+    request's)."""
     if not texts:
         return
     announce_job(
         client,
         model,
         requests=math.ceil(len(texts) / batch_size),
-        tokens=sum(len(text) for text in texts) / CHARS_PER_TOKEN,
+        tokens=estimate_tokens({"input": list(texts)})[0],
         batch_module="llama_index_nebius.batch",
     )

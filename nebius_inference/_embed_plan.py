@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from . import _endpoints as ep
 from ._base import RequestOptions, check_texts, parse_embedding_vectors, plan_batches
 from ._errors import InvalidRequestError
+from ._ratelimit import CHARS_PER_TOKEN
 from ._vectors import Gather, Output, check_output, join_vectors
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class EmbedPlan:
     def announce(self, pacer: Pacer) -> None:
         """Tell the pacer the job's size (requests, and tokens at 4 characters a token), so a
         job the rate limit would make slower than the Batch API is pointed there once."""
-        pacer.expect(self.model, len(self.requests), sum(map(len, self.items)) / 4)
+        pacer.expect(self.model, len(self.requests), sum(map(len, self.items)) / CHARS_PER_TOKEN)
 
     def call(self, index: int) -> RequestOptions:
         span = self.requests[index]
